@@ -1,0 +1,44 @@
+package org.restorerwkv.model;
+
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+
+/** DJL's Conv2d and Linear, built as the reference's nn.Conv2d / nn.Linear (stride 1, zero padding). */
+final class Layers {
+
+    private Layers() {}
+
+    /** nn.Conv2d(in, out, k, padding=k/2, groups, bias): weight (out, in/groups, k, k). */
+    static Conv2d conv(int in, int out, int kernel, int groups, boolean bias) {
+        Conv2d c = Conv2d.builder()
+                .setKernelShape(new Shape(kernel, kernel))
+                .setFilters(out)
+                .optPadding(new Shape(kernel / 2, kernel / 2))
+                .optGroups(groups)
+                .optBias(bias)
+                .build();
+        return TorchInit.init(c, new Shape(out, in / groups, kernel, kernel));
+    }
+
+    /** Depthwise nn.Conv2d(c, c, k, padding=k/2, groups=c, bias=False). */
+    static Conv2d depthwise(int channels, int kernel) {
+        return conv(channels, channels, kernel, channels, false);
+    }
+
+    /** nn.Linear(in, out, bias=False): weight (out, in), applied to the last axis. */
+    static Linear linear(int in, int out) {
+        Linear l = Linear.builder().setUnits(out).optBias(false).build();
+        return TorchInit.init(l, new Shape(out, in));
+    }
+
+    /** An NCHW input shape for initializing a block with C channels (spatial size is irrelevant). */
+    static Shape image(long channels) {
+        return new Shape(new long[] {1, channels, 8, 8}, "NCHW");
+    }
+
+    /** A (B, T, C) token shape for initializing a block with C channels. */
+    static Shape tokens(long channels) {
+        return new Shape(1, 64, channels);
+    }
+}

@@ -1,0 +1,143 @@
+package org.restorerwkv.model;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.annotations.SerializedName;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import org.restorerwkv.io.InvalidInputException;
+
+/**
+ * Hyper-parameters of a Restore-RWKV network. JSON field names are those of the reference
+ * constructor ({@code inp_channels, out_channels, dim, num_blocks, num_refinement_blocks}), so a
+ * {@code meta.json} "config" object from the parity data loads unchanged.
+ */
+public record ModelConfig(
+        @SerializedName("inp_channels") int inpChannels,
+        @SerializedName("out_channels") int outChannels,
+        int dim,
+        @SerializedName("num_blocks") int[] numBlocks,
+        @SerializedName("num_refinement_blocks") int numRefinementBlocks,
+        int recurrence,
+        @SerializedName("hidden_rate") int hiddenRate) {
+
+    /** The paper's model: 28,371,137 parameters in training form. */
+    public static final ModelConfig DEFAULT = new ModelConfig(1, 1, 48, new int[] {4, 6, 6, 8}, 4, 2, 4);
+    /** The ~1.2 M variant: 1,202,969 parameters in training form. */
+    public static final ModelConfig LIGHT = new ModelConfig(1, 1, 16, new int[] {1, 1, 2, 2}, 1, 2, 4);
+
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+
+    public ModelConfig {
+        numBlocks = numBlocks.clone();
+        if (inpChannels < 1 || outChannels < 1) {
+            throw new IllegalArgumentException("inp_channels and out_channels must be >= 1");
+        }
+        if (dim < 2 || dim % 2 != 0) {
+            // down-sampling halves the channels before PixelUnshuffle: dim must be even
+            throw new IllegalArgumentException("dim must be an even number >= 2, got " + dim);
+        }
+        if (numBlocks.length != 4 || Arrays.stream(numBlocks).anyMatch(n -> n < 0)) {
+            throw new IllegalArgumentException("num_blocks must be 4 non-negative counts, got " + Arrays.toString(numBlocks));
+        }
+        if (numRefinementBlocks < 0 || recurrence < 1 || hiddenRate < 1) {
+            throw new IllegalArgumentException("num_refinement_blocks >= 0, recurrence >= 1, hidden_rate >= 1 required");
+        }
+    }
+
+    @Override
+    public int[] numBlocks() {
+        return numBlocks.clone();
+    }
+
+    public ModelConfig withChannels(int in, int out) {
+        return new ModelConfig(in, out, dim, numBlocks, numRefinementBlocks, recurrence, hiddenRate);
+    }
+
+    /** A named configuration ({@code default}, {@code light}) or a JSON file. */
+    public static ModelConfig resolve(String nameOrFile) throws IOException {
+        switch (nameOrFile.toLowerCase(Locale.ROOT)) {
+            case "default":
+                return DEFAULT;
+            case "light":
+                return LIGHT;
+            default:
+                return fromJson(Path.of(nameOrFile));
+        }
+    }
+
+    /**
+     * Reads a config from JSON: either the config object itself or an object holding it under
+     * "config" (as in the parity {@code meta.json}). Missing recurrence/hidden_rate take 2 and 4.
+     */
+    public static ModelConfig fromJson(Path file) throws IOException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new InvalidInputException(file, "no such config file (named configs: default, light)");
+        }
+        try {
+            return fromJson(text);
+        } catch (JsonParseException | IllegalStateException | IllegalArgumentException | NullPointerException e) {
+            throw new InvalidInputException(file, "not a valid model config: " + e.getMessage());
+        }
+    }
+
+    public static ModelConfig fromJson(String json) {
+        JsonObject o = JsonParser.parseString(json).getAsJsonObject();
+        if (o.has("config") && o.get("config").isJsonObject()) {
+            o = o.getAsJsonObject("config");
+        }
+        for (String key : new String[] {"inp_channels", "out_channels", "dim", "num_blocks", "num_refinement_blocks"}) {
+            if (!o.has(key)) {
+                throw new IllegalArgumentException("missing \"" + key + "\"");
+            }
+        }
+        int[] blocks = GSON.fromJson(o.get("num_blocks"), int[].class);
+        return new ModelConfig(
+                o.get("inp_channels").getAsInt(),
+                o.get("out_channels").getAsInt(),
+                o.get("dim").getAsInt(),
+                blocks,
+                o.get("num_refinement_blocks").getAsInt(),
+                o.has("recurrence") ? o.get("recurrence").getAsInt() : 2,
+                o.has("hidden_rate") ? o.get("hidden_rate").getAsInt() : 4);
+    }
+
+    public String toJson() {
+        return GSON.toJson(this);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ModelConfig c
+                && inpChannels == c.inpChannels
+                && outChannels == c.outChannels
+                && dim == c.dim
+                && Arrays.equals(numBlocks, c.numBlocks)
+                && numRefinementBlocks == c.numRefinementBlocks
+                && recurrence == c.recurrence
+                && hiddenRate == c.hiddenRate;
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(new int[] {inpChannels, outChannels, dim, Arrays.hashCode(numBlocks),
+            numRefinementBlocks, recurrence, hiddenRate});
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT,
+                "inp_channels=%d out_channels=%d dim=%d num_blocks=%s num_refinement_blocks=%d recurrence=%d hidden_rate=%d",
+                inpChannels, outChannels, dim, Arrays.toString(numBlocks), numRefinementBlocks, recurrence, hiddenRate);
+    }
+}

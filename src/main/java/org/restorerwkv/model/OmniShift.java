@@ -1,0 +1,99 @@
+package org.restorerwkv.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.training.ParameterStore;
+
+/**
+ * Omni-Shift: depthwise token shift over 1x1, 3x3 and 5x5 neighbourhoods plus identity.
+ *
+ * <pre>
+ * training form:  a0*x + a1*DW1x1(x) + a2*DW3x3(x) + a3*DW5x5(x)
+ * inference form: DW5x5(x) with W = a0*delta + a1*pad(W1) + a2*pad(W3) + a3*W5   (re-parameterized)
+ * </pre>
+ *
+ * The fused weight lives in {@code conv5x5_reparam.weight} (the reference key) but is never trusted
+ * from a checkpoint: it is recomputed from the branches whenever an inference forward follows a
+ * training forward or a weight change.
+ */
+public final class OmniShift extends Module {
+
+    private final int channels;
+    private final Parameter alpha;
+    private final Conv2d conv1x1;
+    private final Conv2d conv3x3;
+    private final Conv2d conv5x5;
+    private final Conv2d conv5x5Reparam;
+    private volatile boolean reparamStale = true;
+
+    public OmniShift(int channels) {
+        this.channels = channels;
+        alpha = param("alpha", standardNormal(), 4);
+        conv1x1 = child("conv1x1", Layers.depthwise(channels, 1), Layers.image(channels));
+        conv3x3 = child("conv3x3", Layers.depthwise(channels, 3), Layers.image(channels));
+        conv5x5 = child("conv5x5", Layers.depthwise(channels, 5), Layers.image(channels));
+        conv5x5Reparam = child("conv5x5_reparam", Layers.depthwise(channels, 5), Layers.image(channels));
+        // derived from the branches, never trained
+        conv5x5Reparam.freezeParameters(true);
+    }
+
+    @Override
+    NDArray forward(ParameterStore ps, NDArray x, boolean training) {
+        if (training) {
+            reparamStale = true;
+            NDArray a = ps.getValue(alpha, x.getDevice(), true);
+            return x.mul(a.get(0))
+                    .add(run(conv1x1, ps, x, true).mul(a.get(1)))
+                    .add(run(conv3x3, ps, x, true).mul(a.get(2)))
+                    .add(run(conv5x5, ps, x, true).mul(a.get(3)));
+        }
+        if (reparamStale) {
+            reparameterize();
+        }
+        return run(conv5x5Reparam, ps, x, false);
+    }
+
+    /** Marks the fused weight out of date (after loading or changing branch weights). */
+    public void invalidate() {
+        reparamStale = true;
+    }
+
+    /** Recomputes {@code conv5x5_reparam.weight} = a0*delta + a1*pad(W1) + a2*pad(W3) + a3*W5. */
+    public synchronized void reparameterize() {
+        NDArray target = weight(conv5x5Reparam);
+        try (NDManager scope = target.getManager().newSubManager()) {
+            NDArray a = alpha.getArray().duplicate();
+            a.attach(scope);
+            float[] al = a.toFloatArray();
+            NDArray w1 = weight(conv1x1).duplicate(); // (C,1,1,1)
+            NDArray w3 = weight(conv3x3).duplicate(); // (C,1,3,3)
+            NDArray w5 = weight(conv5x5).duplicate(); // (C,1,5,5)
+            w1.attach(scope);
+            w3.attach(scope);
+            w5.attach(scope);
+            NDArray fused = w5.mul(al[3]);
+            NDArray centre = w1.mul(al[1]).add(al[0]); // identity + 1x1 both sit on the centre tap
+            fused.set(new NDIndex(":, :, 2:3, 2:3"), fused.get(new NDIndex(":, :, 2:3, 2:3")).add(centre));
+            fused.set(new NDIndex(":, :, 1:4, 1:4"), fused.get(new NDIndex(":, :, 1:4, 1:4")).add(w3.mul(al[2])));
+            target.set(fused.toFloatArray());
+        }
+        reparamStale = false;
+    }
+
+    private static NDArray weight(Conv2d conv) {
+        return conv.getParameters().get("weight").getArray();
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return inputShapes;
+    }
+
+    public int channels() {
+        return channels;
+    }
+}

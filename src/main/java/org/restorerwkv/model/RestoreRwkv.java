@@ -1,0 +1,296 @@
+package org.restorerwkv.model;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.restorerwkv.io.HostTensor;
+
+/**
+ * Restore-RWKV (paper Fig. 2): a 4-level U-Net of RWKV blocks with a global residual.
+ *
+ * <pre>
+ * x (B,Cin,H,W), H and W multiples of 8
+ * e1  = encoder_level1(patch_embed(x))                      d,  H
+ * e2  = encoder_level2(down1_2(e1))                         2d, H/2
+ * e3  = encoder_level3(down2_3(e2))                         4d, H/4
+ * lat = latent(down3_4(e3))                                 8d, H/8
+ * d3  = decoder_level3(reduce_chan_level3([up4_3(lat), e3]))  4d, H/4
+ * d2  = decoder_level2(reduce_chan_level2([up3_2(d3), e2]))   2d, H/2
+ * d1  = decoder_level1([up2_1(d2), e1])                     2d, H   (no channel reduction)
+ * y   = output(refinement(d1)) + x
+ * </pre>
+ *
+ * Parameters are keyed exactly as the reference's PyTorch state_dict ({@link #namedParameters()}).
+ */
+public final class RestoreRwkv extends Module {
+
+    private final ModelConfig config;
+    private final Conv2d patchEmbed;
+    private final Stage encoderLevel1;
+    private final Resample down12;
+    private final Stage encoderLevel2;
+    private final Resample down23;
+    private final Stage encoderLevel3;
+    private final Resample down34;
+    private final Stage latent;
+    private final Resample up43;
+    private final Conv2d reduceChanLevel3;
+    private final Stage decoderLevel3;
+    private final Resample up32;
+    private final Conv2d reduceChanLevel2;
+    private final Stage decoderLevel2;
+    private final Resample up21;
+    private final Stage decoderLevel1;
+    private final Stage refinement;
+    private final Conv2d output;
+
+    /** Builds the block tree; call {@link #initialize(NDManager, long)} before use. */
+    public RestoreRwkv(ModelConfig c) {
+        this.config = c;
+        int d = c.dim();
+        int[] n = c.numBlocks();
+        int r = c.recurrence();
+        int hr = c.hiddenRate();
+        patchEmbed = child("patch_embed", Layers.conv(c.inpChannels(), d, 3, 1, true), Layers.image(c.inpChannels()));
+        encoderLevel1 = child("encoder_level1", new Stage(n[0], d, r, hr), Layers.image(d));
+        down12 = child("down1_2", Resample.down(d), Layers.image(d));
+        encoderLevel2 = child("encoder_level2", new Stage(n[1], 2 * d, r, hr), Layers.image(2 * d));
+        down23 = child("down2_3", Resample.down(2 * d), Layers.image(2 * d));
+        encoderLevel3 = child("encoder_level3", new Stage(n[2], 4 * d, r, hr), Layers.image(4 * d));
+        down34 = child("down3_4", Resample.down(4 * d), Layers.image(4 * d));
+        latent = child("latent", new Stage(n[3], 8 * d, r, hr), Layers.image(8 * d));
+        up43 = child("up4_3", Resample.up(8 * d), Layers.image(8 * d));
+        reduceChanLevel3 = child("reduce_chan_level3", Layers.conv(8 * d, 4 * d, 1, 1, true), Layers.image(8 * d));
+        decoderLevel3 = child("decoder_level3", new Stage(n[2], 4 * d, r, hr), Layers.image(4 * d));
+        up32 = child("up3_2", Resample.up(4 * d), Layers.image(4 * d));
+        reduceChanLevel2 = child("reduce_chan_level2", Layers.conv(4 * d, 2 * d, 1, 1, true), Layers.image(4 * d));
+        decoderLevel2 = child("decoder_level2", new Stage(n[1], 2 * d, r, hr), Layers.image(2 * d));
+        up21 = child("up2_1", Resample.up(2 * d), Layers.image(2 * d));
+        decoderLevel1 = child("decoder_level1", new Stage(n[0], 2 * d, r, hr), Layers.image(2 * d));
+        refinement = child("refinement", new Stage(c.numRefinementBlocks(), 2 * d, r, hr), Layers.image(2 * d));
+        output = child("output", Layers.conv(2 * d, c.outChannels(), 3, 1, true), Layers.image(2 * d));
+    }
+
+    /** A model with PyTorch-default random weights drawn from {@code seed}. */
+    public static RestoreRwkv create(ModelConfig c, NDManager manager, long seed) {
+        RestoreRwkv m = new RestoreRwkv(c);
+        m.initialize(manager, seed);
+        return m;
+    }
+
+    public void initialize(NDManager manager, long seed) {
+        Engine.getInstance().setRandomSeed((int) seed);
+        initialize(manager, DataType.FLOAT32, Layers.image(config.inpChannels()));
+        invalidateReparam();
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** Runs the network: x (B, Cin, H, W) with H, W multiples of 8 -> (B, Cout, H, W). */
+    public NDArray forward(NDArray x, boolean training) {
+        return forward(new ParameterStore(x.getManager(), false), x, training);
+    }
+
+    @Override
+    NDArray forward(ParameterStore ps, NDArray x, boolean training) {
+        Shape s = x.getShape();
+        if (s.dimension() != 4 || s.get(1) != config.inpChannels() || s.get(2) % 8 != 0 || s.get(3) % 8 != 0) {
+            throw new IllegalArgumentException("Restore-RWKV expects (B, " + config.inpChannels()
+                    + ", H, W) with H, W multiples of 8, got " + s);
+        }
+        NDArray e1 = encoderLevel1.forward(ps, run(patchEmbed, ps, x, training), training);
+        NDArray e2 = encoderLevel2.forward(ps, down12.forward(ps, e1, training), training);
+        NDArray e3 = encoderLevel3.forward(ps, down23.forward(ps, e2, training), training);
+        NDArray lat = latent.forward(ps, down34.forward(ps, e3, training), training);
+        NDArray d3 = decoderLevel3.forward(ps, run(reduceChanLevel3, ps,
+                NDArrays.concat(new NDList(up43.forward(ps, lat, training), e3), 1), training), training);
+        NDArray d2 = decoderLevel2.forward(ps, run(reduceChanLevel2, ps,
+                NDArrays.concat(new NDList(up32.forward(ps, d3, training), e2), 1), training), training);
+        NDArray d1 = decoderLevel1.forward(ps, NDArrays.concat(new NDList(up21.forward(ps, d2, training), e1), 1), training);
+        return run(output, ps, refinement.forward(ps, d1, training), training).add(x);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] in) {
+        Shape s = in[0];
+        return new Shape[] {new Shape(s.get(0), config.outChannels(), s.get(2), s.get(3))};
+    }
+
+    // ---------------------------------------------------------------- parameters and state_dict
+
+    /** Every parameter keyed by its PyTorch state_dict name, in state_dict order. */
+    public LinkedHashMap<String, Parameter> namedParameters() {
+        LinkedHashMap<String, Parameter> out = new LinkedHashMap<>();
+        collect(this, "", out);
+        return out;
+    }
+
+    private static void collect(Block b, String prefix, Map<String, Parameter> out) {
+        for (Pair<String, Parameter> p : b.getDirectParameters()) {
+            out.put(prefix + p.getKey(), p.getValue());
+        }
+        for (Pair<String, Block> c : b.getChildren()) {
+            // AbstractBlock names children "%02d" + name: strip the ordinal
+            collect(c.getValue(), prefix + c.getKey().substring(2) + ".", out);
+        }
+    }
+
+    /** True for the keys of Omni-Shift's training branches (absent from the inference form). */
+    public static boolean isTrainingBranch(String key) {
+        return key.contains("omni_shift.") && !key.endsWith("conv5x5_reparam.weight");
+    }
+
+    /** Parameter count in training form (all state_dict tensors, as the reference counts). */
+    public long parameterCount() {
+        return namedParameters().values().stream().mapToLong(p -> p.getShape().size()).sum();
+    }
+
+    /** Parameter count in inference form: Omni-Shift branches folded into the 5x5 weight. */
+    public long inferenceParameterCount() {
+        return namedParameters().entrySet().stream()
+                .filter(e -> !isTrainingBranch(e.getKey()))
+                .mapToLong(e -> e.getValue().getShape().size()).sum();
+    }
+
+    /** The weights as host tensors, keyed like the reference state_dict (fused 5x5 up to date). */
+    public LinkedHashMap<String, HostTensor> stateDict() {
+        reparameterize();
+        LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
+        namedParameters().forEach((k, p) -> out.put(k, new HostTensor(p.getShape().getShape(), p.getArray().toFloatArray())));
+        return out;
+    }
+
+    /** What a state dict lacks, has in excess, or holds with the wrong shape. */
+    public record KeyCheck(List<String> missing, List<String> unexpected, List<String> misshaped) {
+        public boolean ok() {
+            return missing.isEmpty() && unexpected.isEmpty() && misshaped.isEmpty();
+        }
+
+        /** One line naming the first problems, for an error message. */
+        public String describe() {
+            List<String> parts = new ArrayList<>();
+            if (!misshaped.isEmpty()) {
+                parts.add("wrong shape: " + abbreviate(misshaped));
+            }
+            if (!missing.isEmpty()) {
+                parts.add("missing key" + (missing.size() > 1 ? "s" : "") + ": " + abbreviate(missing));
+            }
+            if (!unexpected.isEmpty()) {
+                parts.add("unexpected key" + (unexpected.size() > 1 ? "s" : "") + ": " + abbreviate(unexpected));
+            }
+            return parts.isEmpty() ? "all keys match" : String.join("; ", parts);
+        }
+
+        private static String abbreviate(List<String> l) {
+            return l.size() <= 3 ? String.join(", ", l) : String.join(", ", l.subList(0, 3)) + " and " + (l.size() - 3) + " more";
+        }
+    }
+
+    /**
+     * Compares a state dict with this model. {@code conv5x5_reparam.weight} may be absent: it is
+     * derived from the branches, never read.
+     */
+    public KeyCheck check(Map<String, HostTensor> state) {
+        List<String> missing = new ArrayList<>();
+        List<String> unexpected = new ArrayList<>();
+        List<String> misshaped = new ArrayList<>();
+        Map<String, Parameter> params = namedParameters();
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            HostTensor t = state.get(e.getKey());
+            if (t == null) {
+                if (!e.getKey().endsWith("conv5x5_reparam.weight")) {
+                    missing.add(e.getKey());
+                }
+            } else if (!Arrays.equals(t.shape(), e.getValue().getShape().getShape())) {
+                misshaped.add(e.getKey() + " " + Arrays.toString(t.shape()) + " (model "
+                        + Arrays.toString(e.getValue().getShape().getShape()) + ")");
+            }
+        }
+        for (String k : state.keySet()) {
+            if (!params.containsKey(k)) {
+                unexpected.add(k);
+            }
+        }
+        return new KeyCheck(missing, unexpected, misshaped);
+    }
+
+    /**
+     * Copies a state dict into the (initialized) parameters. Every key must match in name and
+     * shape; the fused Omni-Shift weights are recomputed at the next inference forward.
+     *
+     * @throws IllegalArgumentException naming the offending keys
+     */
+    public void load(Map<String, HostTensor> state) {
+        KeyCheck check = check(state);
+        if (!check.ok()) {
+            throw new IllegalArgumentException(check.describe());
+        }
+        for (Map.Entry<String, Parameter> e : namedParameters().entrySet()) {
+            HostTensor t = state.get(e.getKey());
+            if (t != null && !e.getKey().endsWith("conv5x5_reparam.weight")) {
+                for (float f : t.data()) {
+                    if (!Float.isFinite(f)) {
+                        throw new IllegalArgumentException("non-finite value in " + e.getKey());
+                    }
+                }
+                e.getValue().getArray().set(t.data());
+            }
+        }
+        invalidateReparam();
+    }
+
+    /** Recomputes every Omni-Shift's fused 5x5 weight from its branches now. */
+    public void reparameterize() {
+        for (OmniShift o : omniShifts()) {
+            o.reparameterize();
+        }
+    }
+
+    /** Marks every fused weight stale (after an optimizer step or a load). */
+    public void invalidateReparam() {
+        for (OmniShift o : omniShifts()) {
+            o.invalidate();
+        }
+    }
+
+    /** Selects the Bi-WKV implementation of every SpatialMix. */
+    public void setWkvKernel(WkvKernel kernel) {
+        for (Stage s : stages()) {
+            for (RwkvBlock b : s.blocks()) {
+                b.att().setKernel(kernel);
+            }
+        }
+    }
+
+    private List<Stage> stages() {
+        return List.of(encoderLevel1, encoderLevel2, encoderLevel3, latent, decoderLevel3, decoderLevel2,
+                decoderLevel1, refinement);
+    }
+
+    private List<OmniShift> omniShifts() {
+        List<OmniShift> out = new ArrayList<>();
+        for (Stage s : stages()) {
+            for (RwkvBlock b : s.blocks()) {
+                out.add(b.att().omniShift());
+                out.add(b.ffn().omniShift());
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,59 @@
+package org.restorerwkv.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+
+/**
+ * One RWKV block (the reference's {@code Block}), on tokens of an image (B, C, H, W):
+ *
+ * <pre>
+ * x = x + gamma1 * SpatialMix(LayerNorm1(x))
+ * x = x + gamma2 * ChannelMix(LayerNorm2(x))
+ * </pre>
+ */
+public final class RwkvBlock extends Module {
+
+    private final Parameter gamma1;
+    private final Parameter gamma2;
+    private final TokenLayerNorm ln1;
+    private final TokenLayerNorm ln2;
+    private final SpatialMix att;
+    private final ChannelMix ffn;
+
+    public RwkvBlock(int channels, int recurrence, int hiddenRate) {
+        gamma1 = param("gamma1", ones(), channels);
+        gamma2 = param("gamma2", ones(), channels);
+        ln1 = child("ln1", new TokenLayerNorm(channels), Layers.tokens(channels));
+        ln2 = child("ln2", new TokenLayerNorm(channels), Layers.tokens(channels));
+        att = child("att", new SpatialMix(channels, recurrence), Layers.image(channels));
+        ffn = child("ffn", new ChannelMix(channels, hiddenRate), Layers.image(channels));
+    }
+
+    @Override
+    NDArray forward(ParameterStore ps, NDArray x, boolean training) {
+        Shape s = x.getShape();
+        long h = s.get(2);
+        long w = s.get(3);
+        NDArray t = tokens(x); // (B,T,C)
+        NDArray g1 = ps.getValue(gamma1, x.getDevice(), training);
+        NDArray g2 = ps.getValue(gamma2, x.getDevice(), training);
+        t = t.add(g1.mul(att.forwardTokens(ps, ln1.forward(ps, t, training), h, w, training)));
+        t = t.add(g2.mul(ffn.forwardTokens(ps, ln2.forward(ps, t, training), h, w, training)));
+        return image(t, h, w);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return inputShapes;
+    }
+
+    SpatialMix att() {
+        return att;
+    }
+
+    ChannelMix ffn() {
+        return ffn;
+    }
+}

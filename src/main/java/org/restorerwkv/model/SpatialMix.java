@@ -1,0 +1,109 @@
+package org.restorerwkv.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import org.restorerwkv.wkv.BiWkv;
+
+/**
+ * Spatial mix (Re-WKV attention) on tokens (B, T, C):
+ *
+ * <pre>
+ * s = OmniShift(x);  k = s Wk^T;  v = s Wv^T;  r = s Wr^T
+ * for j in 0..R-1:  v = BiWKV(spatial_decay[j]/T, spatial_first[j]/T, k, v)
+ *                   (row-major scan for even j, column-major for odd j)
+ * out = (sigmoid(r) * v) Wo^T
+ * </pre>
+ */
+public final class SpatialMix extends Module {
+
+    private final int channels;
+    private final int recurrence;
+    private final Parameter spatialDecay;
+    private final Parameter spatialFirst;
+    private final OmniShift omniShift;
+    private final Linear key;
+    private final Linear value;
+    private final Linear receptance;
+    private final Linear output;
+    private WkvKernel kernel = WkvKernel.AUTO;
+
+    public SpatialMix(int channels, int recurrence) {
+        this.channels = channels;
+        this.recurrence = recurrence;
+        spatialDecay = param("spatial_decay", standardNormal(), recurrence, channels);
+        spatialFirst = param("spatial_first", standardNormal(), recurrence, channels);
+        omniShift = child("omni_shift", new OmniShift(channels), Layers.image(channels));
+        key = child("key", Layers.linear(channels, channels), Layers.tokens(channels));
+        value = child("value", Layers.linear(channels, channels), Layers.tokens(channels));
+        receptance = child("receptance", Layers.linear(channels, channels), Layers.tokens(channels));
+        output = child("output", Layers.linear(channels, channels), Layers.tokens(channels));
+    }
+
+    void setKernel(WkvKernel kernel) {
+        this.kernel = kernel;
+    }
+
+    /** x: LayerNorm'd tokens (B, T=h*w, C) -> (B, T, C). */
+    NDArray forwardTokens(ParameterStore ps, NDArray x, long h, long w, boolean training) {
+        long len = h * w;
+        NDArray s = tokens(omniShift.forward(ps, image(x, h, w), training)); // (B,T,C)
+        NDArray k = run(key, ps, s, training);
+        NDArray v = run(value, ps, s, training);
+        NDArray r = Activation.sigmoid(run(receptance, ps, s, training));
+        NDArray decay = ps.getValue(spatialDecay, x.getDevice(), training).div(len); // (R,C)
+        NDArray first = ps.getValue(spatialFirst, x.getDevice(), training).div(len);
+        boolean fused = !training && kernel != WkvKernel.DIFFERENTIABLE
+                && (kernel == WkvKernel.FUSED || x.getDevice().equals(Device.cpu()));
+        for (int j = 0; j < recurrence; j++) {
+            NDArray wj = decay.get(j);
+            NDArray uj = first.get(j);
+            boolean columnMajor = j % 2 == 1;
+            if (fused) {
+                v = BiWkv.fused(wj, uj, k, v, (int) h, (int) w, columnMajor);
+            } else if (!columnMajor) {
+                v = BiWkv.differentiable(wj, uj, k, v);
+            } else {
+                v = rowMajor(BiWkv.differentiable(wj, uj, colMajor(k, h, w), colMajor(v, h, w)), h, w);
+            }
+        }
+        return run(output, ps, r.mul(v), training);
+    }
+
+    /** Row-major tokens (t = y*W + x) -> column-major tokens (t' = x*H + y). */
+    static NDArray colMajor(NDArray t, long h, long w) {
+        long b = t.getShape().get(0);
+        long c = t.getShape().get(2);
+        return t.reshape(b, h, w, c).transpose(0, 2, 1, 3).reshape(b, h * w, c);
+    }
+
+    /** Column-major tokens -> row-major tokens. */
+    static NDArray rowMajor(NDArray t, long h, long w) {
+        long b = t.getShape().get(0);
+        long c = t.getShape().get(2);
+        return t.reshape(b, w, h, c).transpose(0, 2, 1, 3).reshape(b, h * w, c);
+    }
+
+    @Override
+    NDArray forward(ParameterStore ps, NDArray x, boolean training) {
+        Shape s = x.getShape();
+        return image(forwardTokens(ps, tokens(x), s.get(2), s.get(3), training), s.get(2), s.get(3));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return inputShapes;
+    }
+
+    OmniShift omniShift() {
+        return omniShift;
+    }
+
+    public int channels() {
+        return channels;
+    }
+}

@@ -1,0 +1,268 @@
+package org.restorerwkv.wkv;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Bi-WKV, the bidirectional weighted-key-value attention of Vision-RWKV, per batch b and channel c,
+ * for tokens t = 0..T-1 in scan order, with w = spatial_decay/T and u = spatial_first/T:
+ *
+ * <pre>
+ *          sum_{i != t} exp(-(|t-i|-1) w + k_i) v_i  +  exp(u + k_t) v_t
+ *   y_t = ----------------------------------------------------------------
+ *          sum_{i != t} exp(-(|t-i|-1) w + k_i)      +  exp(u + k_t)
+ * </pre>
+ *
+ * <p>Both implementations split the sum into a left part (i &lt; t), a right part (i &gt; t) and
+ * the self term, each O(T·C); neither forms a T×T matrix. They stabilize exponents the same way:
+ * keys are shifted by their per-channel maximum (the shift cancels in the ratio), and the sums run
+ * in float64, whose range (e^±709) holds the decay factors exp(±|spatial_decay|) and key spreads
+ * for |spatial_decay| and |k| far beyond the 100 and 50 that trained models reach.
+ *
+ * <ul>
+ *   <li>{@link #differentiable}: DJL ops (exclusive prefix/suffix cumsums), any device, recorded
+ *       by autograd: used for training.
+ *   <li>{@link #fused}: one plain-Java pass per direction over the tensor's memory, threads over
+ *       batch×channel blocks, one exp per element: used for inference on CPU.
+ * </ul>
+ */
+public final class BiWkv {
+
+    /** Channels one fused-kernel task scans together (its inner, vectorizable loop). */
+    private static final int CHANNEL_BLOCK = 8;
+
+    private static volatile ExecutorService pool;
+    private static volatile int threads = Runtime.getRuntime().availableProcessors();
+
+    private BiWkv() {}
+
+    /** Sets how many threads the fused kernel uses (default: available processors). */
+    public static synchronized void setThreads(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("threads must be >= 1");
+        }
+        if (n != threads && pool != null) {
+            pool.shutdown();
+            pool = null;
+        }
+        threads = n;
+    }
+
+    public static int threads() {
+        return threads;
+    }
+
+    /**
+     * Bi-WKV in scan order along axis 1, differentiable.
+     *
+     * @param w decay per channel, already divided by T, shape (C)
+     * @param u self bonus per channel, already divided by T, shape (C)
+     * @param k keys (B, T, C)
+     * @param v values (B, T, C)
+     * @return y (B, T, C), same dtype as v
+     */
+    public static NDArray differentiable(NDArray w, NDArray u, NDArray k, NDArray v) {
+        NDManager m = k.getManager();
+        Shape s = k.getShape();
+        long bsz = s.get(0);
+        long len = s.get(1);
+        long ch = s.get(2);
+        DataType out = v.getDataType();
+        NDArray kd = toFloat64(k);
+        NDArray vd = toFloat64(v);
+        NDArray wd = toFloat64(w.reshape(1, 1, ch)); // (1,1,C)
+        NDArray ud = toFloat64(u.reshape(1, 1, ch));
+        // the max shift cancels between numerator and denominator: no gradient through it
+        NDArray e = kd.sub(kd.max(new int[] {1}, true).stopGradient()).exp(); // (B,T,C), in (0,1]
+        NDArray t = m.arange(0, (int) len, 1, DataType.FLOAT64).reshape(1, len, 1); // (1,T,1)
+        NDArray wt = wd.mul(t); // (1,T,C): w*t
+        NDArray xl = e.mul(wt.exp()); // e_i exp(w i)
+        NDArray xr = e.mul(wt.neg().exp()); // e_i exp(-w i)
+        NDArray sl = wt.sub(wd).neg().exp(); // exp(-w (t-1))
+        NDArray sr = wt.add(wd).exp(); // exp(w (t+1))
+        NDArray self = ud.exp().mul(e); // exp(u + k_t - max)
+        NDArray num = sl.mul(exclusivePrefix(xl.mul(vd), bsz, len, ch))
+                .add(sr.mul(exclusiveSuffix(xr.mul(vd), bsz, len, ch)))
+                .add(self.mul(vd));
+        NDArray den = sl.mul(exclusivePrefix(xl, bsz, len, ch))
+                .add(sr.mul(exclusiveSuffix(xr, bsz, len, ch)))
+                .add(self);
+        return castKeepingGradient(num.div(den), out);
+    }
+
+    // DJL's toType() runs under torch::NoGradGuard, which would cut the graph; type promotion
+    // (up) and an index_put into a fresh tensor (down) cast while autograd keeps recording.
+
+    private static NDArray toFloat64(NDArray x) {
+        if (x.getDataType() == DataType.FLOAT64) {
+            return x;
+        }
+        return x.mul(x.getManager().ones(new Shape(1, 1, 1), DataType.FLOAT64));
+    }
+
+    private static NDArray castKeepingGradient(NDArray x, DataType type) {
+        if (x.getDataType() == type) {
+            return x;
+        }
+        NDArray out = x.getManager().zeros(x.getShape(), type);
+        out.set(new NDIndex("..."), x);
+        return out;
+    }
+
+    /** sum_{i<t} x_i along axis 1, by shifting before the cumsum (no cancellation). */
+    private static NDArray exclusivePrefix(NDArray x, long bsz, long len, long ch) {
+        if (len == 1) {
+            return x.zerosLike();
+        }
+        NDArray zero = x.getManager().zeros(new Shape(bsz, 1, ch), x.getDataType());
+        NDArray shifted = NDArrays.concat(new NDList(zero, x.get(new NDIndex(":, :{}", len - 1))), 1);
+        return shifted.cumSum(1);
+    }
+
+    /** sum_{i>t} x_i along axis 1. */
+    private static NDArray exclusiveSuffix(NDArray x, long bsz, long len, long ch) {
+        return exclusivePrefix(x.flip(1), bsz, len, ch).flip(1);
+    }
+
+    /**
+     * Bi-WKV for inference: the fused CPU kernel. {@code columnMajor} scans the (H, W) token grid
+     * column by column (t' = x*H + y) while k, v and y stay in row-major token layout, so the
+     * second Re-WKV recurrence needs no transposes.
+     *
+     * @param w decay per channel /T, (C)
+     * @param u self bonus per channel /T, (C)
+     * @param k (B, T, C), T = height*width, row-major tokens
+     * @param v (B, T, C)
+     * @param out (B, T, C) receives y; may not alias k or v
+     */
+    public static void fused(float[] w, float[] u, float[] k, float[] v, float[] out,
+                             int bsz, int height, int width, int ch, boolean columnMajor) {
+        long len = (long) height * width;
+        if (k.length != bsz * len * ch || v.length != k.length || out.length != k.length
+                || w.length != ch || u.length != ch) {
+            throw new IllegalArgumentException("Bi-WKV: inconsistent sizes");
+        }
+        int blocks = (ch + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
+        int tasks = bsz * blocks;
+        if (tasks == 1 || threads == 1) {
+            for (int i = 0; i < tasks; i++) {
+                fusedBlock(w, u, k, v, out, i / blocks, (i % blocks) * CHANNEL_BLOCK, height, width, ch, columnMajor);
+            }
+            return;
+        }
+        ExecutorService ex = pool();
+        List<Future<?>> fs = new ArrayList<>(tasks);
+        for (int i = 0; i < tasks; i++) {
+            int b = i / blocks;
+            int c0 = (i % blocks) * CHANNEL_BLOCK;
+            fs.add(ex.submit(() -> fusedBlock(w, u, k, v, out, b, c0, height, width, ch, columnMajor)));
+        }
+        try {
+            for (Future<?> f : fs) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Bi-WKV interrupted", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Bi-WKV failed", e.getCause());
+        }
+    }
+
+    /** Fused kernel on NDArrays: copies k, v to the JVM once and y back once. */
+    public static NDArray fused(NDArray w, NDArray u, NDArray k, NDArray v, int height, int width, boolean columnMajor) {
+        Shape s = k.getShape();
+        int bsz = (int) s.get(0);
+        int ch = (int) s.get(2);
+        float[] y = new float[(int) s.size()];
+        fused(w.toFloatArray(), u.toFloatArray(), k.toFloatArray(), v.toFloatArray(), y,
+                bsz, height, width, ch, columnMajor);
+        return k.getManager().create(y, s);
+    }
+
+    private static synchronized ExecutorService pool() {
+        if (pool == null) {
+            pool = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "biwkv");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return pool;
+    }
+
+    /** One batch item, channels [c0, c0+CHANNEL_BLOCK): a right-to-left pass, then left-to-right. */
+    private static void fusedBlock(float[] w, float[] u, float[] k, float[] v, float[] out,
+                                   int b, int c0, int height, int width, int ch, boolean columnMajor) {
+        int cb = Math.min(CHANNEL_BLOCK, ch - c0);
+        int len = height * width;
+        long base = (long) b * len * ch + c0;
+        double[] decay = new double[cb]; // exp(-w): one step of distance
+        double[] bonus = new double[cb]; // exp(u)
+        double[] kmax = new double[cb];
+        java.util.Arrays.fill(kmax, Double.NEGATIVE_INFINITY);
+        for (int c = 0; c < cb; c++) {
+            decay[c] = Math.exp(-w[c0 + c]);
+            bonus[c] = Math.exp(u[c0 + c]);
+        }
+        for (int t = 0; t < len; t++) {
+            int o = (int) (base + (long) t * ch);
+            for (int c = 0; c < cb; c++) {
+                kmax[c] = Math.max(kmax[c], k[o + c]);
+            }
+        }
+        // e[s] = exp(k - kmax) and the right exclusive sums, stored in scan order
+        double[] e = new double[len * cb];
+        double[] rn = new double[len * cb];
+        double[] rd = new double[len * cb];
+        double[] an = new double[cb];
+        double[] ad = new double[cb];
+        for (int s = len - 1; s >= 0; s--) {
+            int o = (int) (base + (long) token(s, height, width, columnMajor) * ch);
+            int q = s * cb;
+            for (int c = 0; c < cb; c++) {
+                double ek = Math.exp(k[o + c] - kmax[c]);
+                e[q + c] = ek;
+                rn[q + c] = an[c];
+                rd[q + c] = ad[c];
+                an[c] = an[c] * decay[c] + ek * v[o + c];
+                ad[c] = ad[c] * decay[c] + ek;
+            }
+        }
+        java.util.Arrays.fill(an, 0);
+        java.util.Arrays.fill(ad, 0);
+        for (int s = 0; s < len; s++) {
+            int o = (int) (base + (long) token(s, height, width, columnMajor) * ch);
+            int q = s * cb;
+            for (int c = 0; c < cb; c++) {
+                double ek = e[q + c];
+                double vv = v[o + c];
+                double selfW = bonus[c] * ek;
+                out[o + c] = (float) ((an[c] + rn[q + c] + selfW * vv) / (ad[c] + rd[q + c] + selfW));
+                an[c] = an[c] * decay[c] + ek * vv;
+                ad[c] = ad[c] * decay[c] + ek;
+            }
+        }
+    }
+
+    /** Row-major token index of scan step s. */
+    private static int token(int s, int height, int width, boolean columnMajor) {
+        if (!columnMajor) {
+            return s;
+        }
+        int x = s / height;
+        int y = s - x * height;
+        return y * width + x;
+    }
+}

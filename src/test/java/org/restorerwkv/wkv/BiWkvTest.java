@@ -1,0 +1,127 @@
+package org.restorerwkv.wkv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.restorerwkv.TestResources;
+import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.io.Npy;
+
+/** Bi-WKV against the reference's float64 definition (shared/parity/wkv), both implementations. */
+class BiWkvTest {
+
+    private static Map<String, HostTensor> load(int i) throws Exception {
+        return Npy.readNpz(TestResources.path("parity/wkv/case" + i + ".npz"));
+    }
+
+    /** max |a-b| <= tol * max(1, max|b|). */
+    static void assertClose(String what, float[] actual, float[] expected, double tol) {
+        assertEquals(expected.length, actual.length, what + " length");
+        double maxAbs = 1;
+        double maxDiff = 0;
+        for (int i = 0; i < expected.length; i++) {
+            assertTrue(Float.isFinite(actual[i]), what + " has a non-finite value at " + i);
+            maxAbs = Math.max(maxAbs, Math.abs(expected[i]));
+            maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
+        }
+        assertTrue(maxDiff <= tol * maxAbs, what + ": max |diff| " + maxDiff + " > " + tol * maxAbs);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 2, 3})
+    void differentiableMatchesValuesAndAllFourGradients(int c) throws Exception {
+        Map<String, HostTensor> d = load(c);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray w = nd(m, d.get("w"));
+            NDArray u = nd(m, d.get("u"));
+            NDArray k = nd(m, d.get("k"));
+            NDArray v = nd(m, d.get("v"));
+            for (NDArray a : new NDArray[] {w, u, k, v}) {
+                a.setRequiresGradient(true);
+            }
+            NDArray y;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                y = BiWkv.differentiable(w, u, k, v);
+                gc.backward(y.mul(nd(m, d.get("gy"))).sum());
+            }
+            assertClose("case" + c + " y", y.toFloatArray(), d.get("y").data(), 1e-5);
+            assertClose("case" + c + " gw", w.getGradient().toFloatArray(), d.get("gw").data(), 1e-4);
+            assertClose("case" + c + " gu", u.getGradient().toFloatArray(), d.get("gu").data(), 1e-4);
+            assertClose("case" + c + " gk", k.getGradient().toFloatArray(), d.get("gk").data(), 1e-4);
+            assertClose("case" + c + " gv", v.getGradient().toFloatArray(), d.get("gv").data(), 1e-4);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 2, 3})
+    void fusedKernelMatchesValues(int c) throws Exception {
+        Map<String, HostTensor> d = load(c);
+        long[] s = d.get("k").shape();
+        int bsz = (int) s[0];
+        int len = (int) s[1];
+        int ch = (int) s[2];
+        float[] y = new float[bsz * len * ch];
+        // a 1 x T grid: the row-major scan is the sequence order
+        BiWkv.fused(d.get("w").data(), d.get("u").data(), d.get("k").data(), d.get("v").data(), y, bsz, 1, len, ch, false);
+        assertClose("case" + c + " fused y", y, d.get("y").data(), 1e-5);
+    }
+
+    @Test
+    void fusedColumnMajorScanEqualsDifferentiableOnTransposedTokens() {
+        int b = 2, h = 5, w = 7, ch = 11;
+        SplittableRandom r = new SplittableRandom(3);
+        float[] k = random(r, b * h * w * ch, 4);
+        float[] v = random(r, b * h * w * ch, 1);
+        float[] wd = random(r, ch, 30f / (h * w));
+        float[] ud = random(r, ch, 3f / (h * w));
+        float[] y = new float[k.length];
+        BiWkv.fused(wd, ud, k, v, y, b, h, w, ch, true);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape s = new Shape(b, h * w, ch);
+            NDArray kk = m.create(k, s).reshape(b, h, w, ch).transpose(0, 2, 1, 3).reshape(s);
+            NDArray vv = m.create(v, s).reshape(b, h, w, ch).transpose(0, 2, 1, 3).reshape(s);
+            NDArray ref = BiWkv.differentiable(m.create(wd), m.create(ud), kk, vv)
+                    .reshape(b, w, h, ch).transpose(0, 2, 1, 3).reshape(s);
+            assertClose("column-major", y, ref.toFloatArray(), 1e-5);
+        }
+    }
+
+    @Test
+    void bothStayFiniteForExtremeDecaysAndKeys() {
+        int len = 4096, ch = 4;
+        SplittableRandom r = new SplittableRandom(9);
+        float[] k = random(r, len * ch, 50);
+        float[] v = random(r, len * ch, 1);
+        float[] w = {100f / len, -100f / len, 60f / len, -60f / len};
+        float[] u = {100f / len, -100f / len, 0, 1};
+        float[] y = new float[k.length];
+        BiWkv.fused(w, u, k, v, y, 1, 1, len, ch, false);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape s = new Shape(1, len, ch);
+            float[] yd = BiWkv.differentiable(m.create(w), m.create(u), m.create(k, s), m.create(v, s)).toFloatArray();
+            assertClose("extreme", y, yd, 1e-4);
+        }
+    }
+
+    private static float[] random(SplittableRandom r, int n, double scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
+        }
+        return a;
+    }
+
+    static NDArray nd(NDManager m, HostTensor t) {
+        return m.create(t.data(), new Shape(t.shape()));
+    }
+}
