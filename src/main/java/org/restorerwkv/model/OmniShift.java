@@ -79,7 +79,7 @@ public final class OmniShift extends Module {
             NDArray centre = w1.mul(al[1]).add(al[0]); // identity + 1x1 both sit on the centre tap
             fused.set(new NDIndex(":, :, 2:3, 2:3"), fused.get(new NDIndex(":, :, 2:3, 2:3")).add(centre));
             fused.set(new NDIndex(":, :, 1:4, 1:4"), fused.get(new NDIndex(":, :, 1:4, 1:4")).add(w3.mul(al[2])));
-            target.set(fused.toFloatArray());
+            copyInto(target, fused.toFloatArray());
         }
         reparamStale = false;
     }

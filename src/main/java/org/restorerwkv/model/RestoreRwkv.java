@@ -249,7 +249,7 @@ public final class RestoreRwkv extends Module {
                         throw new IllegalArgumentException("non-finite value in " + e.getKey());
                     }
                 }
-                e.getValue().getArray().set(t.data());
+                copyInto(e.getValue().getArray(), t.data());
             }
         }
         invalidateReparam();

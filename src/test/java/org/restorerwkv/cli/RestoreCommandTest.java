@@ -1,0 +1,87 @@
+package org.restorerwkv.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.restorerwkv.TestResources;
+import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.io.Npy;
+
+/** The command line end to end, in process. */
+class RestoreCommandTest {
+
+    @TempDir Path dir;
+
+    private static final String TINY = "parity/tiny-32x32/";
+
+    @Test
+    void restoreOnTheTinyWeightsReproducesTheReferenceOutput() throws Exception {
+        Path out = dir.resolve("out.npy");
+        int rc = Main.run("restore", "--weights", TestResources.path(TINY + "weights.pth").toString(),
+                "--modality", "none", "--input", TestResources.path(TINY + "input.npy").toString(), "--output", out.toString());
+        assertEquals(0, rc);
+        HostTensor y = Npy.read(out);
+        HostTensor ref = Npy.read(TestResources.path(TINY + "out_eval.npy"));
+        assertArrayEquals(ref.shape(), y.shape());
+        double d = 0;
+        for (int i = 0; i < y.data().length; i++) {
+            d = Math.max(d, Math.abs(y.data()[i] - ref.data()[i]));
+        }
+        assertTrue(d <= 1e-4, "max |diff| " + d);
+    }
+
+    @Test
+    void badInputsFailWithOneLineAndNoOutput() throws Exception {
+        Path out = dir.resolve("never.npy");
+        Path input = TestResources.path(TINY + "input.npy");
+        Path truncated = dir.resolve("trunc.npy");
+        Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(input), 200));
+        Path badPickle = dir.resolve("w.pth");
+        Files.writeString(badPickle, "PK\u0003\u0004 this is no zip");
+        String[][] cases = {
+            {"restore", "--weights", "/no/such/weights.pth", "--input", input.toString(), "--output", out.toString()},
+            {"restore", "--weights", TestResources.path(TINY + "weights.pth").toString(), "--input", truncated.toString(), "--output", out.toString()},
+            {"restore", "--weights", badPickle.toString(), "--input", input.toString(), "--output", out.toString()},
+            {"restore", "--weights", TestResources.path(TINY + "weights.pth").toString(), "--config", "light",
+                "--input", input.toString(), "--output", out.toString()},
+        };
+        for (String[] args : cases) {
+            String err = runCapturingErr(args);
+            assertFalse(Files.exists(out), "output left behind for " + String.join(" ", args));
+            assertEquals(1, err.strip().lines().count(), "one line: " + err);
+            assertTrue(err.startsWith("restore-rwkv restore: "), err);
+        }
+    }
+
+    @Test
+    void outputMayNotOverwriteInput() throws Exception {
+        Path copy = dir.resolve("in.npy");
+        Files.copy(TestResources.path(TINY + "input.npy"), copy);
+        byte[] before = Files.readAllBytes(copy);
+        String err = runCapturingErr("restore", "--weights", TestResources.path(TINY + "weights.pth").toString(),
+                "--input", copy.toString(), "--output", copy.toString());
+        assertTrue(err.contains("overwrite the input"), err);
+        assertArrayEquals(before, Files.readAllBytes(copy));
+    }
+
+    static String runCapturingErr(String... args) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true));
+        try {
+            int rc = Main.run(args);
+            assertEquals(1, rc, "exit code for " + String.join(" ", args));
+        } finally {
+            System.setErr(old);
+        }
+        return buf.toString();
+    }
+}
