@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             InfoCommand.class,
             RestoreCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
