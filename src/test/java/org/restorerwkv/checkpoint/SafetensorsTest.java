@@ -83,6 +83,7 @@ class SafetensorsTest {
     private void assertInvalid(Path f, String part) {
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> Safetensors.read(f));
         assertTrue(e.getMessage().startsWith(f + ": ") && e.getMessage().contains(part), e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
     }
 
     @Test
