@@ -92,6 +92,10 @@ public final class PthReader {
         if (prefix == null) {
             throw new InvalidInputException(file, "not a torch.save checkpoint (the zip has no <name>/data.pkl)");
         }
+        if (zip.getEntry(prefix + "constants.pkl") != null) {
+            throw new InvalidInputException(file, "a TorchScript model (torch.jit.save), not a state_dict; "
+                    + "save model.state_dict() with torch.save instead");
+        }
         ByteOrder order = ByteOrder.LITTLE_ENDIAN;
         ZipEntry bo = zip.getEntry(prefix + "byteorder");
         if (bo != null) {

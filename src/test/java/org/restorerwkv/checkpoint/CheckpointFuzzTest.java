@@ -55,7 +55,7 @@ class CheckpointFuzzTest {
         byte[] original = entries.get(pkl);
         Random rnd = new Random(42);
         Path f = dir.resolve("fuzz.pth");
-        for (int round = 0; round < 400; round++) {
+        for (int round = 0; round < 200; round++) {
             byte[] p = original.clone();
             int flips = 1 + rnd.nextInt(3);
             for (int i = 0; i < flips; i++) {
@@ -100,7 +100,7 @@ class CheckpointFuzzTest {
         byte[] original = Files.readAllBytes(good);
         Random rnd = new Random(3);
         Path f = dir.resolve("fuzz.safetensors");
-        for (int round = 0; round < 300; round++) {
+        for (int round = 0; round < 200; round++) {
             byte[] b = original.clone();
             for (int i = 0; i < 1 + rnd.nextInt(3); i++) {
                 int at = rnd.nextInt(Math.min(b.length, 8 + 140));

@@ -262,6 +262,18 @@ class PthReaderTest {
     }
 
     @Test
+    void torchScriptArchivesAreNamed() throws Exception {
+        Path f = dir.resolve("scripted.pt");
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("scripted/data.pkl", new Pickle().op(0x80, 2).global("__torch__.Net", "Net").op('.').bytes());
+        entries.put("scripted/code/__torch__/net.py", "def forward(self): ...".getBytes(StandardCharsets.US_ASCII));
+        entries.put("scripted/constants.pkl", new Pickle().op(0x80, 2, ')', '.').bytes());
+        PthTestFiles.zip(f, entries);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> PthReader.read(f));
+        assertTrue(e.getMessage().contains("TorchScript model"), e.getMessage());
+    }
+
+    @Test
     void writerOutputReadsBackExactly() throws Exception {
         Map<String, HostTensor> sd = new LinkedHashMap<>();
         float[] big = new float[70000];
