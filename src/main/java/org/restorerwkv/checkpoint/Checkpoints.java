@@ -20,6 +20,12 @@ public final class Checkpoints {
      * starts "PK", a safetensors header length is followed by '{'), not by the file name.
      */
     public static LinkedHashMap<String, HostTensor> read(Path file) throws IOException {
+        // PthReader names the legacy torch format, and reports anything else as not a checkpoint
+        return isSafetensors(file) ? Safetensors.read(file) : PthReader.read(file);
+    }
+
+    /** True when the file starts like safetensors (8-byte header length, then '{'). */
+    public static boolean isSafetensors(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new InvalidInputException(file, "no such checkpoint file");
         }
@@ -27,20 +33,20 @@ public final class Checkpoints {
         try (InputStream in = Files.newInputStream(file)) {
             head = in.readNBytes(9);
         }
-        if (head.length >= 2 && head[0] == 'P' && head[1] == 'K') {
-            return PthReader.read(file);
-        }
-        if (head.length == 9 && head[8] == '{') {
-            return Safetensors.read(file);
-        }
-        // PthReader names the legacy torch format, and reports anything else as not a checkpoint
-        return PthReader.read(file);
+        return head.length == 9 && head[8] == '{' && !(head[0] == 'P' && head[1] == 'K');
     }
 
     /** Writes safetensors when the name ends in ".safetensors", otherwise a torch.save zip. */
     public static void write(Path file, Map<String, HostTensor> stateDict) throws IOException {
+        write(file, stateDict, Map.of());
+    }
+
+    /** As {@link #write(Path, Map)}; the metadata go into the safetensors header (a .pth has none). */
+    public static void write(Path file, Map<String, HostTensor> stateDict, Map<String, String> metadata) throws IOException {
         if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
-            Safetensors.write(file, stateDict, Map.of("format", "pt"));
+            Map<String, String> meta = new java.util.LinkedHashMap<>(metadata);
+            meta.putIfAbsent("format", "pt");
+            Safetensors.write(file, stateDict, meta);
         } else {
             PthWriter.write(file, stateDict);
         }

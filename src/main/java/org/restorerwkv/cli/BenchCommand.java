@@ -70,7 +70,7 @@ public final class BenchCommand implements Callable<Integer> {
             if (wkv) {
                 double[] t = Bench.wkv(tokens, channels, warmup, repeat, manager);
                 System.out.printf(Locale.ROOT, "Bi-WKV (1, %d, %d), %d threads, median of %d:%n", tokens, channels, nThreads, repeat);
-                System.out.printf(Locale.ROOT, "  differentiable (DJL ops, float64): %8.2f ms%n", t[0] * 1e3);
+                System.out.printf(Locale.ROOT, "  differentiable (DJL ops)        : %8.2f ms%n", t[0] * 1e3);
                 System.out.printf(Locale.ROOT, "  fused CPU kernel:                  %8.2f ms%n", t[1] * 1e3);
                 System.out.printf(Locale.ROOT, "  speed-up: %.1fx%n", t[0] / t[1]);
                 if (json != null) {

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             InfoCommand.class,
             RestoreCommand.class,
             BenchCommand.class,
+            ConvertCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

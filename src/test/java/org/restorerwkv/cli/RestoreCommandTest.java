@@ -72,6 +72,20 @@ class RestoreCommandTest {
         assertArrayEquals(before, Files.readAllBytes(copy));
     }
 
+    @Test
+    void weightsConvertToSafetensorsAndBackAndStillRestore() throws Exception {
+        Path st = dir.resolve("w.safetensors");
+        Path pth = dir.resolve("back.pth");
+        assertEquals(0, Main.run("convert", "--input", TestResources.path(TINY + "weights.pth").toString(), "--output", st.toString()));
+        assertEquals(0, Main.run("convert", "--input", st.toString(), "--output", pth.toString()));
+        assertEquals(org.restorerwkv.checkpoint.Weights.read(TestResources.path(TINY + "weights.pth")),
+                org.restorerwkv.checkpoint.Weights.read(pth));
+        Path out = dir.resolve("y.npy");
+        assertEquals(0, Main.run("restore", "--weights", st.toString(), "--input",
+                TestResources.path(TINY + "input.npy").toString(), "--output", out.toString()));
+        assertArrayEquals(Npy.read(TestResources.path(TINY + "out_eval.npy")).shape(), Npy.read(out).shape());
+    }
+
     static String runCapturingErr(String... args) {
         PrintStream old = System.err;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
