@@ -20,19 +20,53 @@ import java.util.SplittableRandom;
  * field of view), detector pitch on the detector (0 = half a pixel at the isocentre, about the
  * sampling of a clinical scanner with flying focal spot; one-pixel sampling visibly blurs).
  *
- * <p>Output modes. The input is taken as noiseless truth. With {@code noiseOnly} (the default)
- * the result is the input plus the FBP of the sinogram noise (measured minus true line
- * integrals): noise of exactly the simulated scan, but the input's resolution is kept, as in real
- * low-dose / normal-dose pairs reconstructed with one kernel. Without it the result is the FBP of
- * the noisy sinogram, which also carries the blur and discretisation of the simulated system.
+ * <p>Modes ({@link Mode}). Real full-dose scans already carry full-dose noise, so by default
+ * ({@link Mode#INSERT_NOISE}) only the missing noise is added: that of a scan at dose
+ * {@code d / (1 - d)}, since independent noise variances add and {@code 1/d = 1 + (1 - d)/d}
+ * (likewise for electronic noise). The noise is reconstructed alone (FBP of measured minus
+ * true line integrals) and added to the input, which keeps the input's resolution, as in real
+ * low-dose / normal-dose pairs reconstructed with one kernel. For a noiseless input (a phantom)
+ * {@link Mode#NOISELESS_INPUT} adds the full noise of dose {@code d}, and {@link Mode#RECONSTRUCT}
+ * returns the FBP of the noisy sinogram, with the blur and discretisation of the simulated system.
+ *
+ * <p>Reconstruction kernel: ramp times {@code apodization}, ending at {@code filterCutoff} times
+ * the image's Nyquist frequency {@code 1 / (2 pixelMm)} (default 1); a filter reaching beyond the
+ * pixel grid adds noise the pixels cannot show.
  *
  * <p>Immutable and stateless per call; noise depends only on the seed.
  */
 public record CtLowDose(double dose, double photonsPerRay, double electronicNoise, double muWater,
         double pixelMm, int views, double detectorPitchMm, int bins, BeamGeometry geometry,
-        Apodization apodization, boolean noiseOnly) implements Degradation {
+        Apodization apodization, double filterCutoff, Mode mode) implements Degradation {
 
     public static final String TASK = "ct-lowdose";
+
+    /** What the input is taken to be, and what is returned. */
+    public enum Mode {
+        /** A real full-dose scan: add the noise it lacks to look like dose d (default). */
+        INSERT_NOISE,
+        /** A noiseless image: add the reconstructed noise of a dose-d scan. */
+        NOISELESS_INPUT,
+        /** A noiseless image: return the FBP of the noisy dose-d sinogram. */
+        RECONSTRUCT;
+
+        /** Parses "insert-noise", "noiseless-input", "reconstruct". */
+        public static Mode parse(String s) {
+            String k = s.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+            for (Mode m : values()) {
+                if (m.name().equals(k)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException(
+                    "unknown CT mode '" + s + "' (insert-noise, noiseless-input, reconstruct)");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
 
     public CtLowDose {
         Slices.requirePositive("dose", dose);
@@ -50,6 +84,8 @@ public record CtLowDose(double dose, double photonsPerRay, double electronicNois
         }
         java.util.Objects.requireNonNull(geometry, "geometry");
         java.util.Objects.requireNonNull(apodization, "apodization");
+        Slices.requirePositive("filter cutoff (fraction of the image Nyquist frequency)", filterCutoff);
+        java.util.Objects.requireNonNull(mode, "mode");
     }
 
     public static Builder builder() {
@@ -72,8 +108,8 @@ public record CtLowDose(double dose, double photonsPerRay, double electronicNois
                 + electronicNoise + " counts, mu_water " + muWater + " /mm, pixel " + pixelMm + " mm, "
                 + geometry + " beam, " + views + " views, detector pitch "
                 + (detectorPitchMm == 0 ? "auto" : detectorPitchMm + " mm") + ", "
-                + (bins == 0 ? "auto" : bins) + " bins, " + apodization + " filter, "
-                + (noiseOnly ? "noise inserted into the input" : "full FBP reconstruction");
+                + (bins == 0 ? "auto" : bins) + " bins, " + apodization + " filter to " + filterCutoff
+                + " x Nyquist, mode " + mode;
     }
 
     /** The projector this simulation uses for a slice of the given size. */
@@ -85,31 +121,54 @@ public record CtLowDose(double dose, double photonsPerRay, double electronicNois
     @Override
     public float[] apply(float[] slice, int height, int width, long seed) {
         Slices.check(slice, height, width);
+        double simDose = dose;
+        double simElectronic = electronicNoise;
+        if (mode == Mode.INSERT_NOISE) {
+            if (dose == 1) {
+                return slice.clone(); // the input is already at full dose
+            }
+            simDose = dose / (1 - dose);
+            simElectronic = electronicNoise * simDose * Math.sqrt(1 / (dose * dose) - 1);
+        }
         Projector proj = projector(height, width);
         double[] p = proj.forward(attenuation(slice));
-        SplittableRandom rng = new SplittableRandom(seed);
-        double incident = dose * photonsPerRay;
+        double[] measured = measure(p, simDose, simElectronic, new SplittableRandom(seed));
+        float[] out = new float[slice.length];
+        if (mode == Mode.RECONSTRUCT) {
+            toHu(proj.fbp(measured, apodization, cutoff()), out);
+            return out;
+        }
+        for (int k = 0; k < p.length; k++) {
+            measured[k] -= p[k];
+        }
+        double[] dMu = proj.fbp(measured, apodization, cutoff());
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) (slice[i] + 1000 * dMu[i] / muWater);
+        }
+        return out;
+    }
+
+    /**
+     * Measured line integrals of a scan at {@code scanDose}: Poisson counts around
+     * {@code scanDose * photonsPerRay * exp(-p)} plus Gaussian electronic noise, floored at one count,
+     * log-transformed. Rays are drawn in sinogram order, so the result depends only on the seed.
+     */
+    private double[] measure(double[] p, double scanDose, double electronic, SplittableRandom rng) {
+        double incident = scanDose * photonsPerRay;
         double[] measured = new double[p.length];
         for (int k = 0; k < p.length; k++) {
             double counts = Poisson.sample(rng, incident * Math.exp(-p[k]));
-            if (electronicNoise > 0) {
-                counts += electronicNoise * rng.nextGaussian();
+            if (electronic > 0) {
+                counts += electronic * rng.nextGaussian();
             }
             measured[k] = Math.log(incident / Math.max(counts, 1.0));
         }
-        float[] out = new float[slice.length];
-        if (noiseOnly) {
-            for (int k = 0; k < p.length; k++) {
-                measured[k] -= p[k];
-            }
-            double[] dMu = proj.fbp(measured, apodization);
-            for (int i = 0; i < out.length; i++) {
-                out[i] = (float) (slice[i] + 1000 * dMu[i] / muWater);
-            }
-        } else {
-            toHu(proj.fbp(measured, apodization), out);
-        }
-        return out;
+        return measured;
+    }
+
+    /** Filter cutoff in cycles/mm. */
+    private double cutoff() {
+        return filterCutoff * 0.5 / pixelMm;
     }
 
     /** The noiseless scan: FBP of the exact line integrals, in HU (the system's own response). */
@@ -117,7 +176,7 @@ public record CtLowDose(double dose, double photonsPerRay, double electronicNois
         Slices.check(slice, height, width);
         Projector proj = projector(height, width);
         float[] out = new float[slice.length];
-        toHu(proj.fbp(proj.forward(attenuation(slice)), apodization), out);
+        toHu(proj.fbp(proj.forward(attenuation(slice)), apodization, cutoff()), out);
         return out;
     }
 
@@ -148,7 +207,8 @@ public record CtLowDose(double dose, double photonsPerRay, double electronicNois
         private int bins = 0;
         private BeamGeometry geometry = new BeamGeometry.Parallel();
         private Apodization apodization = Apodization.SHEPP_LOGAN;
-        private boolean noiseOnly = true;
+        private double filterCutoff = 1.0;
+        private Mode mode = Mode.INSERT_NOISE;
 
         /** Fraction of the full dose, in (0, 1]. */
         public Builder dose(double v) {
@@ -210,15 +270,21 @@ public record CtLowDose(double dose, double photonsPerRay, double electronicNois
             return this;
         }
 
-        /** Insert reconstructed noise into the input (default) rather than return the full FBP. */
-        public Builder noiseOnly(boolean v) {
-            noiseOnly = v;
+        /** Where the filter ends, as a fraction of the image Nyquist frequency (default 1). */
+        public Builder filterCutoff(double v) {
+            filterCutoff = v;
+            return this;
+        }
+
+        /** What the input is and what is returned (default {@link Mode#INSERT_NOISE}). */
+        public Builder mode(Mode v) {
+            mode = v;
             return this;
         }
 
         public CtLowDose build() {
             return new CtLowDose(dose, photonsPerRay, electronicNoise, muWater, pixelMm, views,
-                    detectorPitchMm, bins, geometry, apodization, noiseOnly);
+                    detectorPitchMm, bins, geometry, apodization, filterCutoff, mode);
         }
     }
 }

@@ -128,8 +128,12 @@ public final class Projector {
     /**
      * Filtered back-projection: the image whose line integrals are {@code sinogram}, in the
      * sinogram's unit per mm.
+     *
+     * @param cutoff spatial frequency (cycles/mm) where the filter ends: the window runs from 0
+     *     to it and the filter is zero above; values at or above the detector's Nyquist frequency
+     *     1 / (2 binMm), or 0, mean the Nyquist frequency
      */
-    public double[] fbp(double[] sinogram, Apodization apodization) {
+    public double[] fbp(double[] sinogram, Apodization apodization, double cutoff) {
         checkSinogram(sinogram);
         double[] q = sinogram.clone();
         boolean fan = geometry instanceof BeamGeometry.Fan;
@@ -144,7 +148,7 @@ public final class Projector {
                 }
             }
         }
-        rampFilter(q, apodization);
+        rampFilter(q, apodization, cutoff);
         // d(angle); the fan full scan sees every ray twice, hence the 1/2
         double dAngle = geometry.arcRadians() / views * (fan ? 0.5 : 1.0);
         double[] image = new double[height * width];
@@ -197,9 +201,15 @@ public final class Projector {
      * sampling |f| directly; zero-padded to a power of two >= 2 bins so the circular convolution
      * of the FFT does not wrap.
      */
-    private void rampFilter(double[] sino, Apodization apodization) {
+    private void rampFilter(double[] sino, Apodization apodization, double cutoff) {
+        if (!(cutoff >= 0) || !Double.isFinite(cutoff)) {
+            throw new IllegalArgumentException("filter cutoff must be finite and >= 0, got " + cutoff);
+        }
         int n = Fft.nextPowerOfTwo(2 * bins);
         double tau = binMm;
+        double nyquist = 0.5 / tau;
+        // cutoff as a fraction of Nyquist; frequency of index k is k / (n tau), i.e. 2k/n of Nyquist
+        double fc = cutoff == 0 ? 1.0 : Math.min(1.0, cutoff / nyquist);
         double[] h = new double[n];
         h[0] = 1 / (4 * tau * tau);
         for (int k = 1; k <= n / 2; k += 2) {
@@ -212,10 +222,10 @@ public final class Projector {
         // h is real and even, so its transform is real: keep Re, times window, times tau (the
         // dx of the discrete convolution integral)
         double[] gain = new double[n / 2 + 1];
-        gain[0] = h[0] * tau * apodization.window(0);
-        gain[n / 2] = h[1] * tau * apodization.window(1);
-        for (int k = 1; k < n / 2; k++) {
-            gain[k] = h[2 * k] * tau * apodization.window(2.0 * k / n);
+        for (int k = 0; k <= n / 2; k++) {
+            double re = k == 0 ? h[0] : k == n / 2 ? h[1] : h[2 * k];
+            double f = 2.0 * k / n / fc;
+            gain[k] = f > 1 ? 0 : re * tau * apodization.window(f);
         }
         double[] row = new double[n];
         for (int v = 0; v < views; v++) {
