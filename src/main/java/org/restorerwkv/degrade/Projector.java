@@ -70,6 +70,14 @@ public final class Projector {
         }
     }
 
+    public int height() {
+        return height;
+    }
+
+    public int width() {
+        return width;
+    }
+
     public int views() {
         return views;
     }
@@ -96,10 +104,19 @@ public final class Projector {
      * dimensionless when the image holds attenuation in 1/mm.
      */
     public double[] forward(double[] image) {
+        return forward(image, 0, 1);
+    }
+
+    /**
+     * {@link #forward} for the views {@code v} with {@code v % subsets == subset} (an ordered
+     * subset); the other views are left 0.
+     */
+    public double[] forward(double[] image, int subset, int subsets) {
         checkImage(image);
+        checkSubset(subset, subsets);
         double[] sino = new double[views * bins];
         double[] ray = new double[4];
-        for (int v = 0; v < views; v++) {
+        for (int v = subset; v < views; v += subsets) {
             for (int b = 0; b < bins; b++) {
                 ray(v, b, ray);
                 sino[v * bins + b] = joseph(image, ray, null, 0);
@@ -110,10 +127,16 @@ public final class Projector {
 
     /** Transpose of {@link #forward}: spreads each sinogram value back along its ray. */
     public double[] adjoint(double[] sinogram) {
+        return adjoint(sinogram, 0, 1);
+    }
+
+    /** Transpose of {@link #forward(double[], int, int)}: only the subset's views are used. */
+    public double[] adjoint(double[] sinogram, int subset, int subsets) {
         checkSinogram(sinogram);
+        checkSubset(subset, subsets);
         double[] image = new double[height * width];
         double[] ray = new double[4];
-        for (int v = 0; v < views; v++) {
+        for (int v = subset; v < views; v += subsets) {
             for (int b = 0; b < bins; b++) {
                 double s = sinogram[v * bins + b];
                 if (s != 0) {
@@ -325,6 +348,12 @@ public final class Projector {
             }
         }
         return sum * step;
+    }
+
+    private void checkSubset(int subset, int subsets) {
+        if (subsets < 1 || subsets > views || subset < 0 || subset >= subsets) {
+            throw new IllegalArgumentException("subset " + subset + " of " + subsets + " with " + views + " views");
+        }
     }
 
     private void checkImage(double[] image) {
