@@ -15,7 +15,7 @@ import org.jtransforms.fft.DoubleFFT_1D;
  * ray passes between, one step per column or row, whichever the ray is closer to), and
  * {@link #adjoint} its exact transpose, as iterative reconstruction needs. {@link #fbp} is the
  * analytic inverse: ramp filter plus pixel-driven back-projection in the same geometry (fan beam:
- * weighted FBP for a flat detector, Kak and Slaney eq. 3.3.64 ff., no rebinning).
+ * weighted FBP for equally spaced collinear detectors after Kak and Slaney ch. 3, no rebinning).
  *
  * <p>Immutable; every method allocates its own buffers, so one instance may be shared by threads.
  */
@@ -219,7 +219,7 @@ public final class Projector {
     }
 
     /**
-     * Convolves every view with the band-limited ramp sampled in space (Kak and Slaney eq. 3.61:
+     * Convolves every view with the band-limited ramp sampled in space (Kak and Slaney ch. 3:
      * h(0) = 1/(4 tau^2), h(odd n) = -1/(n pi tau)^2, h(even n) = 0), which avoids the DC offset of
      * sampling |f| directly; zero-padded to a power of two >= 2 bins so the circular convolution
      * of the FFT does not wrap.
