@@ -21,6 +21,9 @@ import org.jtransforms.fft.DoubleFFT_1D;
  */
 public final class Projector {
 
+    /** Largest sinogram accepted, in values (2 GiB of doubles): guards against typos in views/bins. */
+    static final long MAX_SINOGRAM = 1L << 28;
+
     private final int height;
     private final int width;
     private final double pixelMm;
@@ -60,7 +63,12 @@ public final class Projector {
         if (bins < 0) {
             throw new IllegalArgumentException("detector bins must be >= 0 (0 = automatic), got " + bins);
         }
-        this.bins = bins > 0 ? bins : 2 * (int) Math.ceil(halfSpan / binMm) + 2;
+        double autoBins = 2 * Math.ceil(halfSpan / binMm) + 2;
+        if ((bins > 0 ? bins : autoBins) * views > MAX_SINOGRAM) {
+            throw new IllegalArgumentException("sinogram of " + views + " views x "
+                    + (bins > 0 ? bins : (long) autoBins) + " bins exceeds " + MAX_SINOGRAM + " values");
+        }
+        this.bins = bins > 0 ? bins : (int) autoBins;
         this.cos = new double[views];
         this.sin = new double[views];
         for (int v = 0; v < views; v++) {

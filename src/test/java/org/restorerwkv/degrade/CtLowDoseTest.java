@@ -181,6 +181,8 @@ class CtLowDoseTest {
         assertThrows(IllegalArgumentException.class, () -> CtLowDose.ofDose(Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> CtLowDose.builder().dose(0.5).views(0).build());
         assertThrows(IllegalArgumentException.class, () -> new BeamGeometry.Fan(500, 400));
+        CtLowDose huge = CtLowDose.builder().dose(0.5).views(1_000_000).detectorPitchMm(1e-6).build();
+        assertThrows(IllegalArgumentException.class, () -> huge.apply(new float[16], 4, 4, 0));
         // a slice wider than the source circle
         CtLowDose fan = CtLowDose.builder().dose(0.5).geometry(new BeamGeometry.Fan(20, 40)).build();
         assertThrows(IllegalArgumentException.class, () -> fan.apply(new float[64 * 64], 64, 64, 0));
