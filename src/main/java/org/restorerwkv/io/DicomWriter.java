@@ -207,7 +207,7 @@ public final class DicomWriter {
                 int g = e.group();
                 boolean bigEndianUnknown = e.vr().equals("UN")
                         && t.transferSyntax().equals(DicomTransferSyntax.EXPLICIT_BE);
-                if (g == 0x0002 || (g & 1) == 1 || g == 0x7FE0 || g == 0x5200 || NOT_COPIED.contains(e.tag())
+                if (g == 0x0002 || (g & 1) == 1 || g == 0x7FE0 || g == 0x5200 || g == 0xFFFC || NOT_COPIED.contains(e.tag())
                         || (g == 0x0028 && !WINDOW_TAGS.contains(e.tag())) || bigEndianUnknown) {
                     continue;
                 }
