@@ -66,6 +66,14 @@ class DicomReadTest {
     }
 
     @Test
+    void deflatedExplicitLittleEndianMatchesPydicom() throws IOException {
+        Volume v = VolumeFormats.read(resource("image_dfl.dcm"));
+        checkStats(v.voxels(), "image_dfl");
+        HostTensor crop = Npy.read(resource("image_dfl.crop.npy"));
+        IoFixtures.assertVoxelsEqual(crop.data(), crop(v, 224, 224), 0f, "deflated crop");
+    }
+
+    @Test
     void seriesIsSortedByPositionWithGeometry() throws IOException {
         // copy with names in reverse order so file-name order disagrees with slice positions
         Path dir = tmp.resolve("series");
