@@ -107,6 +107,18 @@ public final class DicomFormat {
         if (iop == null || iop.length != 6) {
             iop = new double[] {1, 0, 0, 0, 1, 0};
         }
+        for (Slice s : slices) {
+            double[] o = s.ds().numbers(IOP);
+            if (o != null && o.length == 6) {
+                for (int a = 0; a < 6; a++) {
+                    if (Math.abs(o[a] - iop[a]) > 1e-3) {
+                        throw new InvalidInputException(s.file(), "slice orientation " + java.util.Arrays.toString(o)
+                                + " differs from the series' " + java.util.Arrays.toString(iop)
+                                + " (a localizer in the series?)");
+                    }
+                }
+            }
+        }
         double[] rowDir = {iop[0], iop[1], iop[2]};
         double[] colDir = {iop[3], iop[4], iop[5]};
         double[] normal = AffineMath.cross(rowDir, colDir);

@@ -98,7 +98,7 @@ final class DicomParser {
         }
         DicomDataset ds = new DicomDataset();
         // File Meta Information: always explicit VR little endian, group 0002
-        Cursor meta = new Cursor(data, pos, true, ByteOrder.LITTLE_ENDIAN, data.length == 0 ? file : file);
+        Cursor meta = new Cursor(data, pos, true, ByteOrder.LITTLE_ENDIAN, file);
         while (meta.pos + 8 <= data.length && ((data[meta.pos] & 0xff) | (data[meta.pos + 1] & 0xff) << 8) == 0x0002) {
             ds.put(readElement(meta, data.length, 0));
         }

@@ -54,6 +54,11 @@ final class DicomPixels {
             throw new InvalidInputException(file, "DICOM colour images (SamplesPerPixel " + samples + ", "
                     + ds.string(PHOTOMETRIC) + ") are not supported; only greyscale");
         }
+        String photometric = ds.string(PHOTOMETRIC);
+        if (photometric != null && !photometric.isEmpty() && !photometric.startsWith("MONOCHROME")) {
+            throw new InvalidInputException(file, "DICOM PhotometricInterpretation " + photometric
+                    + " is not supported; only MONOCHROME1/MONOCHROME2 greyscale");
+        }
         if (allocated != 8 && allocated != 16 && allocated != 32) {
             throw new InvalidInputException(file, "unsupported DICOM BitsAllocated " + allocated);
         }

@@ -56,7 +56,7 @@ public final class DicomWriter {
     /** Regenerated here, or meaningless for the derived pixels, so never copied. */
     private static final Set<Integer> NOT_COPIED = Set.of(0x00080008, 0x00080016, 0x00080018, 0x0008103E,
             0x00082111, 0x00082112, 0x00180088, 0x00200011, 0x0020000E, 0x00200013, 0x00200032, 0x00200037,
-            0x00201041, 0x00540081, 0x00880200, 0xFFFAFFFA, 0x00120062);
+            0x00201041, 0x00540081, 0x00880200, 0xFFFAFFFA, 0x00120062, 0x00200030, 0x00200035, 0x00200050);
     private static final Set<Integer> WINDOW_TAGS = Set.of(0x00281050, 0x00281051, 0x00281055, 0x00281054);
 
     private static final String SUFFIX = " restored by Restore-RWKV";

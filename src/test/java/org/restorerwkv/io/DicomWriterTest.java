@@ -139,6 +139,31 @@ class DicomWriterTest {
     }
 
     @Test
+    void directoryWithTwoSeriesIsRejected() throws IOException {
+        Path out = tmp.resolve("derived");
+        VolumeFormats.write(out, VolumeFormats.read(series));
+        Files.copy(out.resolve("IM0001.dcm"), series.resolve("other.dcm"));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> VolumeFormats.read(series));
+        assertTrue(e.getMessage().contains("2 DICOM series"), e.getMessage());
+    }
+
+    @Test
+    void sliceWithAnotherOrientationIsRejected() throws IOException {
+        Path f = series.resolve("brain_003.dcm");
+        byte[] b = Files.readAllBytes(f);
+        String text = new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
+        String iop = "1.00000\\0.00000\\0.00000\\0.00000\\0.990960\\0.134158";
+        String rot = "0.00000\\1.00000\\0.00000\\1.00000\\0.000000\\0.000000";
+        int at = text.lastIndexOf(iop); // the first copy is the retired (0020,0035)
+        assertTrue(at > 0, "IOP text present");
+        System.arraycopy(rot.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, b, at, rot.length());
+        Files.write(f, b);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> VolumeFormats.read(series));
+        assertTrue(e.getMessage().contains("orientation"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
+    }
+
+    @Test
     void dsFormattingFitsSixteenCharacters() {
         for (double x : new double[] {0.0030518043793392844, -1024, 123456.789012345, 1e-20, -3.14159265358979}) {
             String s = DicomWriter.formatDs(x);
