@@ -23,7 +23,7 @@ class DicomReadTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"CT_small", "MR_small", "MR_small_bigendian", "MR_small_implicit", "MR_small_RLE",
-        "MR_small_padded", "rtdose_rle_1frame", "MR_small_12bit_signed"})
+        "MR_small_padded", "rtdose_rle_1frame", "MR_small_12bit_signed", "rtdose", "rtdose_rle"})
     void decodesLikePydicom(String name) throws IOException {
         Volume v = VolumeFormats.read(resource(name + ".dcm"));
         HostTensor ref = Npy.read(resource(name + ".ref.npy"));

@@ -109,6 +109,34 @@ class NiftiFormatTest {
     }
 
     @Test
+    void extensionsSurviveARoundTrip() throws IOException {
+        byte[] all = Files.readAllBytes(resource("ch2_crop_int32.nii"));
+        byte[] ext = new byte[32];
+        ByteBuffer e = ByteBuffer.wrap(ext).order(ByteOrder.LITTLE_ENDIAN);
+        e.putInt(0, 32).putInt(4, 6); // esize, ecode 6 = comment
+        byte[] text = "restore-rwkv test".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        System.arraycopy(text, 0, ext, 8, text.length);
+        byte[] withExt = new byte[all.length + 32];
+        System.arraycopy(all, 0, withExt, 0, 352);
+        System.arraycopy(ext, 0, withExt, 352, 32);
+        System.arraycopy(all, 352, withExt, 384, all.length - 352);
+        ByteBuffer h = ByteBuffer.wrap(withExt).order(ByteOrder.LITTLE_ENDIAN);
+        h.putFloat(108, 384f);
+        withExt[348] = 1;
+        Path f = tmp.resolve("ext.nii");
+        Files.write(f, withExt);
+        Volume v = VolumeFormats.read(f);
+        IoFixtures.assertVoxelsEqual(VolumeFormats.read(resource("ch2_crop_int32.nii")).voxels(), v.voxels(), 0f, "ext");
+        assertEquals(1, v.nifti().extensions().size());
+        assertEquals(6, v.nifti().extensions().get(0).code());
+        Path out = tmp.resolve("ext2.nii.gz");
+        VolumeFormats.write(out, v);
+        NiftiHeader back = VolumeFormats.read(out).nifti();
+        assertEquals(1, back.extensions().size());
+        assertArrayEquals(v.nifti().extensions().get(0).data(), back.extensions().get(0).data());
+    }
+
+    @Test
     void truncatedDataIsRejected() throws IOException {
         byte[] all = Files.readAllBytes(resource("ch2_crop_int32.nii"));
         for (int cut : new int[] {0, 3, 100, 347, 352, 400, all.length - 1}) {
