@@ -16,8 +16,8 @@ import java.util.List;
  * <p>{@code spacing} is (z, y, x) in mm: slice spacing, row spacing, column spacing.
  *
  * <p>{@code nifti} is the header of the NIfTI file the volume came from, or null; {@code dicom} the
- * dataset of each slice (index k) of the DICOM series it came from (all non-pixel elements), or an
- * empty list. Arrays are not copied: treat a Volume as immutable and use {@link #withVoxels}.
+ * dataset of each slice (index k) of the DICOM series it came from (all non-pixel elements; one
+ * dataset for a multi-frame file), or an empty list. Arrays are not copied: treat a Volume as immutable and use {@link #withVoxels}.
  */
 public record Volume(int depth, int height, int width, float[] voxels, double[] spacing, double[] affine,
         NiftiHeader nifti, List<DicomDataset> dicom) {
@@ -91,6 +91,26 @@ public record Volume(int depth, int height, int width, float[] voxels, double[] 
     /** Same geometry and metadata, new voxel values (same count). */
     public Volume withVoxels(float[] newVoxels) {
         return new Volume(depth, height, width, newVoxels, spacing, affine, nifti, dicom);
+    }
+
+    /**
+     * The same field of view sampled on a new grid (e.g. after super-resolution): spacing scales by
+     * old/new size per axis and the origin moves so that the outer voxel edges stay in place.
+     * Source metadata is kept; writers re-derive what depends on the grid.
+     */
+    public Volume withGrid(int newDepth, int newHeight, int newWidth, float[] newVoxels) {
+        double[] f = {(double) width / newWidth, (double) height / newHeight, (double) depth / newDepth};
+        double[] a = affine.clone();
+        for (int r = 0; r < 3; r++) {
+            double shift = 0;
+            for (int c = 0; c < 3; c++) {
+                a[4 * r + c] = affine[4 * r + c] * f[c];
+                shift += 0.5 * (a[4 * r + c] - affine[4 * r + c]); // keep the edge at index -0.5
+            }
+            a[4 * r + 3] = affine[4 * r + 3] + shift;
+        }
+        double[] sp = {spacing[0] * f[2], spacing[1] * f[1], spacing[2] * f[0]};
+        return new Volume(newDepth, newHeight, newWidth, newVoxels, sp, a, nifti, dicom);
     }
 
     /** The voxels as a (D, H, W) tensor sharing the array. */

@@ -129,6 +129,21 @@ class VolumeFormatsTest {
     }
 
     @Test
+    void newGridKeepsTheFieldOfView() throws IOException {
+        Volume v = VolumeFormats.read(resource("MR_small.dcm"));
+        Volume up = v.withGrid(1, 128, 128, new float[128 * 128]);
+        assertEquals(v.spacing()[1] / 2, up.spacing()[1], 1e-12);
+        // the outer edge of the first voxel is the same world point on both grids
+        assertArrayEquals(v.worldOf(-0.5, -0.5, 0), up.worldOf(-0.5, -0.5, 0), 1e-9);
+        assertArrayEquals(v.worldOf(63.5, 63.5, 0), up.worldOf(127.5, 127.5, 0), 1e-9);
+        Path out = tmp.resolve("up.dcm");
+        VolumeFormats.write(out, up);
+        Volume back = VolumeFormats.read(out);
+        assertEquals(128, back.width());
+        IoFixtures.assertAffineEquals(up.affine(), back.affine(), 1e-4, "upsampled geometry");
+    }
+
+    @Test
     void convertDicomToEveryFormat() throws IOException {
         Volume src = VolumeFormats.read(resource("MR_small.dcm"));
         for (String name : new String[] {"a.nii", "a.nii.gz", "a.npy", "a.npz", "a.png", "a.tiff", "a.dcm", "series"}) {
