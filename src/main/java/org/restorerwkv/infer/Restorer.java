@@ -60,6 +60,11 @@ public final class Restorer {
      * or (N, C, H, W); returns the same shape.
      */
     public HostTensor restore(HostTensor in) {
+        return restore(in, n -> { });
+    }
+
+    /** As {@link #restore(HostTensor)}, reporting each finished batch's slice count. */
+    public HostTensor restore(HostTensor in, java.util.function.IntConsumer progress) {
         long[] s = in.shape();
         int cin = model.config().inpChannels();
         int cout = model.config().outChannels();
@@ -103,6 +108,7 @@ public final class Restorer {
             float[] batch = Arrays.copyOfRange(src, b0 * inPlane, (b0 + nb) * inPlane);
             float[] y = restoreBatch(batch, nb, h, w);
             System.arraycopy(y, 0, out, b0 * outPlane, nb * outPlane);
+            progress.accept(nb);
         }
         long[] os = s.clone();
         if (s.length == 4) {

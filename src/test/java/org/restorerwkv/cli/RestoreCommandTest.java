@@ -81,7 +81,7 @@ class RestoreCommandTest {
         assertEquals(org.restorerwkv.checkpoint.Weights.read(TestResources.path(TINY + "weights.pth")),
                 org.restorerwkv.checkpoint.Weights.read(pth));
         Path out = dir.resolve("y.npy");
-        assertEquals(0, Main.run("restore", "--weights", st.toString(), "--input",
+        assertEquals(0, Main.run("restore", "--weights", st.toString(), "--modality", "none", "--input",
                 TestResources.path(TINY + "input.npy").toString(), "--output", out.toString()));
         assertArrayEquals(Npy.read(TestResources.path(TINY + "out_eval.npy")).shape(), Npy.read(out).shape());
     }
