@@ -10,6 +10,8 @@ import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.io.Panels;
 import org.restorerwkv.io.Volume;
 import org.restorerwkv.io.VolumeFormats;
+import org.restorerwkv.metrics.Evaluation;
+import org.restorerwkv.metrics.MetricAccumulator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -87,6 +89,15 @@ public final class SimulateCommand implements Callable<Integer> {
         }
         System.err.printf(Locale.ROOT, "simulated %s -> %s: %d slice(s) %dx%d, seed %d, %s (%.2f s)%n", input, output,
                 in.depth(), in.height(), in.width(), seed, bound.description(), (System.nanoTime() - t0) / 1e9);
+        if (sim.isDegradation()) {
+            // how far the simulated input is from the original, by the reference's evaluation protocol
+            MetricAccumulator acc = new MetricAccumulator();
+            for (int z = 0; z < in.depth(); z++) {
+                acc.add(input + "#" + z, sim.outputModality(), Evaluation.evaluate(sim.outputModality(), out.slice(z),
+                        in.slice(z), in.height(), in.width()));
+            }
+            System.err.println("output vs input (window, per-slice mean): " + acc.summary().strip());
+        }
         if (panel != null) {
             Simulation.Panel p = sim.panel(in.slice(k), out.slice(k), win);
             Panels.write(panel, in.height(), in.width(), p.tiles());
