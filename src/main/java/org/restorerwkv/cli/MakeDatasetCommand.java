@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.restorerwkv.data.DatasetBuilder;
 import org.restorerwkv.data.Simulation;
+import org.restorerwkv.degrade.PetLowCount;
 import org.restorerwkv.io.InvalidInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -48,7 +49,7 @@ public final class MakeDatasetCommand implements Callable<Integer> {
         Simulation phantom = null;
         Simulation sim;
         if (petFromT1) {
-            if (!"pet-lowcount".equals(simulation.task)) {
+            if (!PetLowCount.TASK.equals(simulation.task)) {
                 throw new IllegalArgumentException("--pet-from-t1 needs --task pet-lowcount");
             }
             sim = Simulation.parse(simulation.task, simulation.params(Map.of("mode", "noiseless-input")));

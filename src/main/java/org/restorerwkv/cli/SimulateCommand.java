@@ -107,7 +107,7 @@ public final class SimulateCommand implements Callable<Integer> {
     }
 
     /** Refuses a target that is the input, or lies inside an input folder (a DICOM series). */
-    static void refuseOverwrite(Path input, Path target) throws Exception {
+    static void refuseOverwrite(Path input, Path target) throws java.io.IOException {
         if (Files.exists(target) && Files.isSameFile(input, target)) {
             throw new InvalidInputException(target, "the output would overwrite the input");
         }

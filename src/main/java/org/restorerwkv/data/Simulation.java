@@ -223,11 +223,17 @@ public final class Simulation {
 
     /**
      * Applies the simulation to every slice of {@code v} on {@code threads} threads; the result
-     * keeps v's geometry and metadata. A slice the simulator refuses (e.g. NaN values) is an
-     * {@link InvalidInputException} naming {@code source} and the slice.
+     * keeps v's geometry and metadata. A slice the simulator refuses (e.g. NaN values), or a pixel
+     * spacing it cannot use, is an {@link InvalidInputException} naming {@code source}.
      */
     public Volume apply(Volume v, long seed, int threads, Path source) throws InvalidInputException {
-        return apply(v, bind(v).op(), seed, threads, source);
+        Bound b;
+        try {
+            b = bind(v);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(source, e.getMessage(), e); // the volume's spacing does not fit
+        }
+        return apply(v, b.op(), seed, threads, source);
     }
 
     /** Applies {@code op} slice by slice, slice k with seed {@code Seeds.forSlice(seed, k)}. */
