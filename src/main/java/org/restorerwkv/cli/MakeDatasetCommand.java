@@ -15,11 +15,16 @@ import picocli.CommandLine.Option;
 
 /** Builds a paired LQ/HQ dataset from a folder of full-quality scans. */
 @Command(name = "make-dataset", mixinStandardHelpOptions = true,
-        description = {"Degrade every scan of a folder (a file, or a folder holding one DICOM series) into LQ/HQ"
+        description = {"Build a paired LQ/HQ dataset from a folder of full-quality scans.",
+            "Degrade every scan of a folder (a file, or a folder holding one DICOM series) into LQ/HQ"
                 + " pairs under ROOT/{CT|MRI|PET}/{train,validation,test}/{LQ,HQ}/, split by scan, with a manifest"
-                + " ROOT/manifest-{CT|MRI|PET}.json.",
-            "  make-dataset --task ct-lowdose --dose 0.25 --input scans/ --out data/ --split 0.8,0.1,0.1 --seed 1",
-            "  make-dataset --task pet-lowcount --fraction 0.25 --pet-from-t1 --input t1/ --out data/"})
+                + " ROOT/manifest-{CT|MRI|PET}.json."},
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  make-dataset --task ct-lowdose --dose 0.25 --input scans --out data --seed 1",
+            "  make-dataset --task mri-sr --scale 4 --input t1 --out data --format nii.gz",
+            "  make-dataset --task pet-lowcount --fraction 0.25 --pet-from-t1 \\",
+            "      --input t1 --out data"})
 public final class MakeDatasetCommand implements Callable<Integer> {
 
     @Mixin

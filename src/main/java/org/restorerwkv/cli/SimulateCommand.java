@@ -18,12 +18,15 @@ import picocli.CommandLine.Option;
 
 /** Degrades one scan (or makes a PET phantom from a T1 MRI), slice by slice. */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
-        description = {"Simulate the low-quality version of a scan, slice by slice, in physical units"
+        description = {"Simulate a low-quality scan: CT low dose, MRI k-space truncation, PET low count; or a PET phantom.",
+            "Simulate the low-quality version of a scan, slice by slice, in physical units"
                 + " (CT HU, MRI intensity, PET SUV); the output keeps the input's geometry and metadata,"
-                + " its format follows OUT's extension.",
-            "  simulate --task ct-lowdose --dose 0.25 --input ct.nii.gz --output ct_qd.nii.gz --seed 1",
-            "  simulate --task mri-sr --scale 4 --input t1/ --output t1_x4.nii.gz",
-            "  simulate --task pet-lowcount --fraction 0.25 --input pet.nii.gz --output pet_lc.nii.gz",
+                + " its format follows OUT's extension."},
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  simulate --task ct-lowdose --dose 0.25 --seed 1 --input ct.dcm --output qd.nii",
+            "  simulate --task mri-sr --scale 4 --input t1_series/ --output t1_x4.nii.gz",
+            "  simulate --task pet-lowcount --fraction 0.25 --input pet.nii --output lc.nii",
             "  simulate --task pet-phantom --input t1.nii.gz --output pet.nii.gz"})
 public final class SimulateCommand implements Callable<Integer> {
 
