@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
             RestoreCommand.class,
             BenchCommand.class,
             ConvertCommand.class,
+            SimulateCommand.class,
+            MakeDatasetCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
