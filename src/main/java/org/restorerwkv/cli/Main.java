@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             RestoreCommand.class,
             BenchCommand.class,
             ConvertCommand.class,
+            ErfCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
