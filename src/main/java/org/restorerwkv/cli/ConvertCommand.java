@@ -8,13 +8,15 @@ import java.util.concurrent.Callable;
 import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
+import org.restorerwkv.io.VolumeFormats;
 import org.restorerwkv.model.ModelConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Converts between file formats: model weights (.pth <-> .safetensors). */
+/** Converts scans between image formats, or weights between .pth and .safetensors. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = "Convert model weights between PyTorch .pth and .safetensors (same key names).")
+        description = {"Convert scans between NIfTI (.nii, .nii.gz), DICOM (file or series directory), NPY/NPZ, PNG and TIFF,",
+            "or model weights between PyTorch .pth and .safetensors (same key names). OUT's extension picks the format."})
 public final class ConvertCommand implements Callable<Integer> {
 
     @Option(names = "--input", required = true, paramLabel = "IN", description = "Input file.")
@@ -32,7 +34,9 @@ public final class ConvertCommand implements Callable<Integer> {
             throw new InvalidInputException(output, "the output would overwrite the input");
         }
         if (!isWeights(output)) {
-            throw new InvalidInputException(output, "unsupported output format (weights: .pth, .safetensors)");
+            VolumeFormats.convert(input, output);
+            System.err.printf(Locale.ROOT, "wrote %s%n", output);
+            return 0;
         }
         LinkedHashMap<String, HostTensor> state = Weights.read(input);
         ModelConfig config = Weights.configOf(input, state);

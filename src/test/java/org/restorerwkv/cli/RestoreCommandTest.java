@@ -14,6 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.restorerwkv.TestResources;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.Npy;
+import org.restorerwkv.io.Volume;
+import org.restorerwkv.io.VolumeFormats;
 
 /** The command line end to end, in process. */
 class RestoreCommandTest {
@@ -81,9 +83,56 @@ class RestoreCommandTest {
         assertEquals(org.restorerwkv.checkpoint.Weights.read(TestResources.path(TINY + "weights.pth")),
                 org.restorerwkv.checkpoint.Weights.read(pth));
         Path out = dir.resolve("y.npy");
-        assertEquals(0, Main.run("restore", "--weights", st.toString(), "--input",
+        assertEquals(0, Main.run("restore", "--weights", st.toString(), "--modality", "none", "--input",
                 TestResources.path(TINY + "input.npy").toString(), "--output", out.toString()));
         assertArrayEquals(Npy.read(TestResources.path(TINY + "out_eval.npy")).shape(), Npy.read(out).shape());
+    }
+
+    @Test
+    void restoreOnCtSmallAndTheBrainSeriesKeepsGeometry() throws Exception {
+        String w = TestResources.path(TINY + "weights.pth").toString();
+        // CT_small declares Modality CT: auto normalization in HU
+        Path ct = TestResources.path("io/CT_small.dcm");
+        Path ctOut = dir.resolve("ct.dcm");
+        assertEquals(0, Main.run("restore", "--weights", w, "--input", ct.toString(), "--output", ctOut.toString(), "--quiet"));
+        assertSameGeometry(VolumeFormats.read(ct), VolumeFormats.read(ctOut));
+        Path series = TestResources.path("io/brain_series");
+        Path seriesOut = dir.resolve("brain_restored");
+        assertEquals(0, Main.run("restore", "--weights", w, "--modality", "mri", "--input", series.toString(),
+                "--output", seriesOut.toString(), "--quiet"));
+        Volume in = VolumeFormats.read(series);
+        Volume out = VolumeFormats.read(seriesOut);
+        assertSameGeometry(in, out);
+        assertEquals(in.dicom().get(0).string(0x0020000D), out.dicom().get(0).string(0x0020000D), "same study");
+        assertTrue(!in.dicom().get(0).string(0x0020000E).equals(out.dicom().get(0).string(0x0020000E)), "new series UID");
+        // to NIfTI by the output's extension, along another axis
+        Path nii = dir.resolve("brain.nii.gz");
+        assertEquals(0, Main.run("restore", "--weights", w, "--modality", "mri", "--axis", "2", "--input", series.toString(),
+                "--output", nii.toString(), "--quiet"));
+        assertSameGeometry(in, VolumeFormats.read(nii));
+    }
+
+    private static void assertSameGeometry(Volume a, Volume b) {
+        assertEquals(a.depth(), b.depth());
+        assertEquals(a.height(), b.height());
+        assertEquals(a.width(), b.width());
+        assertArrayEquals(a.spacing(), b.spacing(), 1e-4);
+        assertArrayEquals(a.affine(), b.affine(), 1e-3);
+    }
+
+    @Test
+    void unsupportedAndCorruptScansFailWithOneLine() throws Exception {
+        String w = TestResources.path(TINY + "weights.pth").toString();
+        Path out = dir.resolve("x.nii");
+        for (String f : new String[] {"io/JPEG-lossy.dcm", "io/MR_truncated.dcm"}) {
+            String err = runCapturingErr("restore", "--weights", w, "--modality", "mri", "--input",
+                    TestResources.path(f).toString(), "--output", out.toString(), "--quiet");
+            assertEquals(1, err.strip().lines().count(), err);
+            assertFalse(Files.exists(out));
+        }
+        String err = runCapturingErr("restore", "--weights", w, "--input", TestResources.path("io/ch2_crop_int16.nii.gz").toString(),
+                "--output", out.toString(), "--quiet");
+        assertTrue(err.contains("--modality"), err);
     }
 
     static String runCapturingErr(String... args) {

@@ -56,6 +56,49 @@ class RestorerTest {
     }
 
     @Test
+    void whereOneTileCoversAPixelTheResultIsThatTilesRestoration() {
+        assertArrayEquals(new int[] {0, 24, 36}, Restorer.starts(68, 32, 8));
+        assertArrayEquals(new int[] {0, 24, 43}, Restorer.starts(75, 32, 8));
+        assertArrayEquals(new int[] {0}, Restorer.starts(20, 32, 8));
+        try (NDManager m = NDManager.newBaseManager()) {
+            RestoreRwkv model = RestoreRwkv.create(TINY, m, 3);
+            float[] img = random(68 * 75, 5);
+            HostTensor tiled = new Restorer(model, m, 1, 32, 8).restore(new HostTensor(new long[] {1, 68, 75}, img));
+            assertArrayEquals(new long[] {1, 68, 75}, tiled.shape());
+            // the top-left 24x24 pixels lie only in the tile at (0, 0); rows and columns from 56 only in (36, 43)
+            for (int[] t : new int[][] {{0, 0, 0, 0, 24, 24}, {36, 43, 56, 56, 68, 75}}) {
+                float[] sub = new float[32 * 32];
+                for (int y = 0; y < 32; y++) {
+                    System.arraycopy(img, (t[0] + y) * 75 + t[1], sub, y * 32, 32);
+                }
+                float[] alone = new Restorer(model, m, 1, 0, 0).restore(new HostTensor(new long[] {32, 32}, sub)).data();
+                for (int y = t[2]; y < t[4]; y++) {
+                    for (int x = t[3]; x < t[5]; x++) {
+                        assertEquals(alone[(y - t[0]) * 32 + x - t[1]], tiled.data()[y * 75 + x], 1e-5, "pixel " + y + "," + x);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aConstantModelResultIsReproducedExactlyByTiling() {
+        // blending weights sum to one: restoring a ramp with tiles of a model that returns its input
+        // (all weights zero -> output = input via the global residual) is exact
+        try (NDManager m = NDManager.newBaseManager()) {
+            RestoreRwkv model = RestoreRwkv.create(TINY, m, 3);
+            java.util.LinkedHashMap<String, HostTensor> zero = model.stateDict();
+            zero.replaceAll((k, t) -> new HostTensor(t.shape(), new float[t.data().length]));
+            model.load(zero);
+            HostTensor x = new HostTensor(new long[] {2, 50, 41}, random(2 * 50 * 41, 6));
+            HostTensor tiled = new Restorer(model, m, 2, 16, 8).restore(x);
+            for (int i = 0; i < x.data().length; i++) {
+                assertEquals(x.data()[i], tiled.data()[i], 1e-6);
+            }
+        }
+    }
+
+    @Test
     void nonFiniteInputIsRefused() {
         try (NDManager m = NDManager.newBaseManager()) {
             RestoreRwkv model = RestoreRwkv.create(TINY, m, 3);
