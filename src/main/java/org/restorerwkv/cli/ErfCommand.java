@@ -18,6 +18,8 @@ import org.restorerwkv.io.HeatMapPng;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.io.Npy;
+import org.restorerwkv.io.Volume;
+import org.restorerwkv.io.VolumeFormats;
 import org.restorerwkv.model.RestoreRwkv;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,15 +29,15 @@ import picocli.CommandLine.Option;
 @Command(name = "erf", mixinStandardHelpOptions = true,
         description = {"Effective receptive field (paper Fig. 1): gradient of the centre output pixel w.r.t. the input,"
                 + " averaged over slices, shown as g^0.25 rescaled to [0,1] in the inferno colormap.",
-                "Slices come from one .npy ((H,W) or (D,H,W)) or every .npy in a folder; with more than --limit,"
-                + " --limit evenly spaced ones are used. Without --weights, --config gives a randomly initialized"
+                "Slices come from one scan (NIfTI, DICOM file or series directory, NPY/NPZ, PNG, TIFF) or every scan"
+                + " of a directory; with more than --limit, --limit evenly spaced ones are used. Without --weights, --config gives a randomly initialized"
                 + " network (--seed)."})
 public final class ErfCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--input", required = true, paramLabel = "DIR|FILE", description = "A .npy slice or stack, or a folder of them.")
+    @Option(names = "--input", required = true, paramLabel = "DIR|FILE", description = "A scan, a DICOM series directory, or a directory of scans.")
     Path input;
 
     @Option(names = "--out", required = true, paramLabel = "PNG", description = "Heat map to write.")
@@ -112,48 +114,38 @@ public final class ErfCommand implements Callable<Integer> {
         if (npy != null) {
             Npy.write(npy, new HostTensor(new long[] {map.height(), map.width()}, map.values()));
         }
-        System.out.printf(Locale.ROOT, "erf: %d slices of %dx%d, centre (%d, %d): 50%% of the gradient mass within"
+        System.out.printf(Locale.ROOT, "erf: %d slice%s of %dx%d, centre (%d, %d): 50%% of the gradient mass within"
                         + " radius %.1f px, 90%% within %.1f px; %s (%.1f s)%n",
-                map.images(), map.height(), map.width(), map.centreRow(), map.centreColumn(),
+                map.images(), map.images() == 1 ? "" : "s", map.height(), map.width(), map.centreRow(), map.centreColumn(),
                 map.radiusContaining(0.5), map.radiusContaining(0.9), out, (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 
-    /** Every slice of the input file, or of the folder's .npy files in name order. */
+    /**
+     * Every slice of the input: one scan (any format {@link VolumeFormats} reads, a DICOM series
+     * directory included), or every scan of a directory of scans, in name order.
+     */
     private List<Slice> readSlices() throws IOException {
-        List<Path> files;
-        if (Files.isDirectory(input)) {
+        List<Path> scans = new ArrayList<>();
+        if (Files.isDirectory(input) && !RestoreCommand.isDicomSeries(input)) {
             try (Stream<Path> s = Files.list(input)) {
-                files = s.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy"))
-                        .filter(Files::isRegularFile).sorted().toList();
+                s.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().forEach(scans::add);
             }
-            if (files.isEmpty()) {
-                throw new InvalidInputException(input, "folder holds no .npy files");
+            if (scans.isEmpty()) {
+                throw new InvalidInputException(input, "empty directory");
             }
         } else {
-            files = List.of(input);
+            scans.add(input);
         }
         List<Slice> out = new ArrayList<>();
-        for (Path f : files) {
-            HostTensor t = Npy.read(f);
-            long[] s = t.shape();
-            if ((s.length == 2 || s.length == 3) && (s[s.length - 1] < 1 || s[s.length - 2] < 1)) {
-                throw new InvalidInputException(f, "empty slices, shape " + Arrays.toString(s));
-            }
-            if (s.length == 2) {
-                out.add(new Slice(f, t));
-            } else if (s.length == 3) {
-                int plane = Math.toIntExact(s[1] * s[2]);
-                for (int d = 0; d < s[0]; d++) {
-                    float[] data = Arrays.copyOfRange(t.data(), d * plane, (d + 1) * plane);
-                    out.add(new Slice(f, new HostTensor(new long[] {s[1], s[2]}, data)));
-                }
-            } else {
-                throw new InvalidInputException(f, "expected a slice (H,W) or a stack (D,H,W), got shape " + Arrays.toString(s));
+        for (Path f : scans) {
+            Volume v = VolumeFormats.read(f);
+            for (int k = 0; k < v.depth(); k++) {
+                out.add(new Slice(f, new HostTensor(new long[] {v.height(), v.width()}, v.slice(k))));
             }
         }
         if (out.isEmpty()) {
-            throw new InvalidInputException(input, "no slices (a stack of depth 0)");
+            throw new InvalidInputException(input, "no slices");
         }
         return out;
     }

@@ -56,19 +56,35 @@ class ErfCommandTest {
     }
 
     @Test
-    void folderOfSlicesWithSizeAndARandomModel() throws Exception {
+    void folderOfScansWithSizeAndARandomModel() throws Exception {
         Path folder = Files.createDirectory(dir.resolve("slices"));
         Npy.write(folder.resolve("a.npy"), random(2, 20, 20));
         Npy.write(folder.resolve("b.npy"), random(3, 24, 18));
-        Files.writeString(folder.resolve("notes.txt"), "ignored");
+        BufferedImage grey = new BufferedImage(17, 19, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < 19; y++) {
+            for (int x = 0; x < 17; x++) {
+                grey.getRaster().setSample(x, y, 0, (x * 37 + y * 11) % 256);
+            }
+        }
+        ImageIO.write(grey, "png", folder.resolve("c.png").toFile());
+        Files.writeString(folder.resolve(".notes"), "hidden files are skipped");
         Path config = dir.resolve("tiny.json");
         Files.writeString(config, "{\"inp_channels\": 1, \"out_channels\": 1, \"dim\": 8, \"num_blocks\": [1, 1, 1, 1],"
                 + " \"num_refinement_blocks\": 1}");
         Path png = dir.resolve("erf.png");
         String out = runCapturingOut(0, "erf", "--config", config.toString(), "--input", folder.toString(),
                 "--out", png.toString(), "--size", "16");
-        assertTrue(out.startsWith("erf: 2 slices of 16x16"), out);
+        assertTrue(out.startsWith("erf: 3 slices of 16x16"), out);
         assertEquals(16, ImageIO.read(png.toFile()).getWidth());
+    }
+
+    @Test
+    void dicomScanCroppedAndNormalizedAsCt() throws Exception {
+        Path png = dir.resolve("ct.png");
+        String out = runCapturingOut(0, "erf", "--weights", TestResources.path(WEIGHTS).toString(), "--modality", "ct",
+                "--input", TestResources.path("io/CT_small.dcm").toString(), "--out", png.toString(), "--size", "24");
+        assertTrue(out.startsWith("erf: 1 slice of 24x24, centre (12, 12)"), out);
+        assertEquals(24, ImageIO.read(png.toFile()).getHeight());
     }
 
     @Test
@@ -77,7 +93,10 @@ class ErfCommandTest {
         Npy.write(folder.resolve("a.npy"), random(2, 16, 16));
         Npy.write(folder.resolve("b.npy"), random(3, 24, 24));
         Path fourD = dir.resolve("four.npy");
-        Npy.write(fourD, random(4, 1, 1, 16, 16));
+        Npy.write(fourD, random(4, 2, 1, 16, 16));
+        Path withText = Files.createDirectory(dir.resolve("text"));
+        Npy.write(withText.resolve("a.npy"), random(2, 16, 16));
+        Files.writeString(withText.resolve("notes.txt"), "not a scan");
         Path png = dir.resolve("never.png");
         String w = TestResources.path(WEIGHTS).toString();
         List<String[]> cases = List.of(
@@ -85,9 +104,11 @@ class ErfCommandTest {
                 new String[] {"erf", "--weights", w, "--input", folder.toString(), "--out", png.toString(), "--size", "32"},
                 new String[] {"erf", "--weights", w, "--input", fourD.toString(), "--out", png.toString()},
                 new String[] {"erf", "--weights", w, "--input", dir.resolve("none.npy").toString(), "--out", png.toString()},
-                new String[] {"erf", "--weights", w, "--input", fourD.toString(), "--out", png.toString(), "--size", "12"});
+                new String[] {"erf", "--weights", w, "--input", fourD.toString(), "--out", png.toString(), "--size", "12"},
+                new String[] {"erf", "--weights", w, "--input", withText.toString(), "--out", png.toString()});
         String[] expected = {"b.npy: slice of 24x24 differs from a.npy (16x16): pass --size N", "a.npy: slice of 16x16 is smaller than --size 32",
-            "four.npy: expected a slice (H,W) or a stack (D,H,W)", "none.npy: no such file", "--size must be a positive multiple of 8"};
+            "four.npy: a volume needs a 2-D or 3-D array", "none.npy: no such file", "--size must be a positive multiple of 8",
+            "notes.txt: unrecognised file format"};
         for (int i = 0; i < cases.size(); i++) {
             String err = runCapturingErr(cases.get(i));
             assertEquals(1, err.strip().lines().count(), err);
