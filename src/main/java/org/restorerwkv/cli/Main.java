@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             ConvertCommand.class,
             SimulateCommand.class,
             MakeDatasetCommand.class,
+            ErfCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

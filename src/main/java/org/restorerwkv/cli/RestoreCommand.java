@@ -117,7 +117,7 @@ public final class RestoreCommand implements Callable<Integer> {
     }
 
     /** A directory holding only files (no sub-directories) is read as one DICOM series. */
-    private static boolean isDicomSeries(Path dir) throws IOException {
+    static boolean isDicomSeries(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> !p.getFileName().toString().startsWith("."))
                     .allMatch(p -> Files.isRegularFile(p) && !isKnownNonDicom(p));

@@ -41,6 +41,11 @@ public final class OmniShift extends Module {
         conv5x5Reparam.freezeParameters(true);
     }
 
+    /** Runs Omni-Shift alone on x (B, C, H, W): the training form, or the fused 5x5 in inference. */
+    public NDArray forward(NDArray x, boolean training) {
+        return forward(new ParameterStore(x.getManager(), false), x, training);
+    }
+
     @Override
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         if (training) {
