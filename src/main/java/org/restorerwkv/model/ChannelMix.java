@@ -34,8 +34,8 @@ public final class ChannelMix extends Module {
 
     /**
      * Inference fast path on channels-last tokens x (B*h*w, C), in place:
-     * {@code x += gamma * ChannelMix(LayerNorm(x))}; the (rows, 4C) hidden activation stays in
-     * libtorch (relu, then squared in place), gate and residual are one Java pass.
+     * {@code x += gamma * ChannelMix(LayerNorm(x))}; the hidden activation (4C per row) stays in
+     * libtorch (relu, then squared in place), a row chunk at a time, gate and residual are one Java pass.
      */
     void forwardFast(float[] x, float[] gamma, TokenLayerNorm ln, int bsz, int h, int w, NDManager manager) {
         HostBuffers hb = HostBuffers.get();
@@ -47,16 +47,14 @@ public final class ChannelMix extends Module {
         OmniShiftKernel.apply(normed, omniShift.taps(), shifted, bsz, h, w, c);
         float[] kv = hb.floats("out", (long) rows * c);
         float[] r = hb.floats("gate", (long) rows * c);
-        try (NDManager scope = manager.newSubManager()) {
-            NDArray s = hb.wrap("tokens", shifted, new Shape(rows, c), scope);
-            NDArray k = Linear.linear(s, SpatialMix.weight(key)).singletonOrThrow(); // (rows, 4C)
-            NDArray relu = Activation.relu(k);
-            k.close(); // frees rows*4C floats before the next allocation
-            relu.muli(relu);
-            HostBuffers.read(Linear.linear(relu, SpatialMix.weight(value)).singletonOrThrow(), kv);
-            relu.close();
-            HostBuffers.read(Linear.linear(s, SpatialMix.weight(receptance)).singletonOrThrow(), r);
-        }
+        NDArray wk = SpatialMix.weight(key);
+        NDArray wv = SpatialMix.weight(value);
+        NDArray wr = SpatialMix.weight(receptance);
+        hb.chunked(shifted, c, kv, c, rows, (int) wk.getShape().get(0), manager, s -> {
+            NDArray k = Activation.relu(Linear.linear(s, wk).singletonOrThrow()); // (n, 4C)
+            return Linear.linear(k.muli(k), wv).singletonOrThrow();
+        });
+        hb.chunked(shifted, c, r, c, rows, c, manager, s -> Linear.linear(s, wr).singletonOrThrow());
         TokenOps.gatedResidual(x, gamma, r, kv, rows, c);
     }
 

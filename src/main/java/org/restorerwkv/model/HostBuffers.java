@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Per-thread scratch memory of the inference fast path, reused across blocks and calls: fresh
@@ -36,10 +37,39 @@ final class HostBuffers {
     }
 
     /**
-     * An NDArray over this thread's direct buffer {@code slot} holding data[0, shape.size()) (one
-     * bulk copy, no native allocation). Valid until the slot is used again: close it before.
+     * Floats in the widest tensor of one row chunk (4 MB): libtorch's temporaries of that size are
+     * served from glibc's heap again and again, where whole-image ones (up to 100s of MB) would be
+     * fresh mmaps whose every page faults on first touch.
      */
-    NDArray wrap(String slot, float[] data, Shape shape, NDManager manager) {
+    static final int CHUNK_FLOATS = 1 << 20;
+
+    /** The chunk size in use: {@link #CHUNK_FLOATS}, lowered only by tests to exercise many chunks. */
+    static volatile int chunkFloats = CHUNK_FLOATS;
+
+    /**
+     * out[r, :outCols] = f(x[r, :inCols]) for all rows, computed by libtorch in row chunks whose
+     * widest tensor has {@code widest} columns; f maps an (n, inCols) array to an (n, outCols) one.
+     */
+    void chunked(float[] x, int inCols, float[] out, int outCols, int rows, int widest, NDManager manager,
+                 UnaryOperator<NDArray> f) {
+        int step = Math.max(64, chunkFloats / Math.max(widest, Math.max(inCols, outCols)));
+        for (int r0 = 0; r0 < rows; r0 += step) {
+            int n = Math.min(step, rows - r0);
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray y = f.apply(wrap("chunk", x, (long) r0 * inCols, new Shape(n, inCols), scope));
+                if (y.size() != (long) n * outCols) {
+                    throw new IllegalStateException("chunk result " + y.getShape() + ", expected (" + n + ", " + outCols + ")");
+                }
+                y.toByteBuffer(true).asFloatBuffer().get(out, r0 * outCols, n * outCols);
+            }
+        }
+    }
+
+    /**
+     * An NDArray over this thread's direct buffer {@code slot} holding data[offset, offset +
+     * shape.size()) (one bulk copy, no native allocation). Valid until the slot is used again.
+     */
+    NDArray wrap(String slot, float[] data, long offset, Shape shape, NDManager manager) {
         int n = Math.toIntExact(shape.size());
         ByteBuffer b = direct.get(slot);
         if (b == null || b.capacity() < 4L * n) {
@@ -48,7 +78,7 @@ final class HostBuffers {
         }
         ByteBuffer view = b.duplicate().order(ByteOrder.nativeOrder());
         view.limit(4 * n);
-        view.asFloatBuffer().put(data, 0, n);
+        view.asFloatBuffer().put(data, Math.toIntExact(offset), n);
         return manager.create(view.slice().order(ByteOrder.nativeOrder()), shape, DataType.FLOAT32);
     }
 

@@ -103,8 +103,8 @@ public final class SpatialMix extends Module {
         try (NDManager scope = manager.newSubManager()) {
             NDArray wkvr = NDArrays.concat(new NDList(weight(key), weight(value), weight(receptance)), 0); // (3C, C)
             wkvr.attach(scope);
-            NDArray s = hb.wrap("tokens", shifted, new Shape(rows, c), scope);
-            HostBuffers.read(Linear.linear(s, wkvr).singletonOrThrow(), kvr); // (rows, 3C): k | v | r
+            // (rows, 3C): k | v | r
+            hb.chunked(shifted, c, kvr, 3 * c, rows, 3 * c, scope, s -> Linear.linear(s, wkvr).singletonOrThrow());
         }
         float[] decay = spatialDecay.getArray().toFloatArray(); // (R, C)
         float[] first = spatialFirst.getArray().toFloatArray();
@@ -125,10 +125,8 @@ public final class SpatialMix extends Module {
         }
         TokenOps.gate(y, kvr, 2 * c, 3 * c, rows, c);
         float[] out = hb.floats("out", (long) rows * c);
-        try (NDManager scope = manager.newSubManager()) {
-            NDArray a = hb.wrap("tokens", y, new Shape(rows, c), scope);
-            HostBuffers.read(Linear.linear(a, weight(output)).singletonOrThrow(), out);
-        }
+        NDArray wo = weight(output);
+        hb.chunked(y, c, out, c, rows, c, manager, a -> Linear.linear(a, wo).singletonOrThrow());
         TokenOps.residual(x, gamma, out, rows, c);
     }
 

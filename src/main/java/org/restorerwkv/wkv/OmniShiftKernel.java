@@ -30,35 +30,54 @@ public final class OmniShiftKernel {
         return taps;
     }
 
+    /** Floats of output one inner loop covers: a block of whole pixels that stays in L1 across the 25 taps. */
+    private static final int BLOCK = 1024;
+
     /** Convolves bsz images of (height, width, ch); out may not alias in. */
     public static void apply(float[] in, float[] taps, float[] out, int bsz, int height, int width, int ch) {
         long n = (long) bsz * height * width * ch;
         if (in.length < n || out.length < n || taps.length != 25 * ch || in == out) {
             throw new IllegalArgumentException("Omni-Shift kernel: inconsistent sizes");
         }
-        Parallel.forEach(bsz * height, row -> row(in, taps, out, row / height, row % height, height, width, ch));
+        // each tap's C weights repeated over a block of pixels, so the inner loop runs over
+        // (pixel, channel) pairs contiguously: one long vectorizable loop even for small C
+        int px = Math.max(1, Math.min(width, BLOCK / ch));
+        int span = px * ch;
+        float[] tiled = new float[25 * span];
+        for (int q = 0; q < 25; q++) {
+            for (int x = 0; x < px; x++) {
+                System.arraycopy(taps, q * ch, tiled, q * span + x * ch, ch);
+            }
+        }
+        Parallel.forEach(bsz * height, row -> row(in, tiled, out, row / height, row % height, height, width, ch, px));
     }
 
-    private static void row(float[] in, float[] taps, float[] out, int b, int y, int height, int width, int ch) {
+    private static void row(float[] in, float[] tiled, float[] out, int b, int y, int height, int width, int ch, int px) {
         int rowLen = width * ch;
+        int span = px * ch;
         int o0 = (b * height + y) * rowLen;
-        java.util.Arrays.fill(out, o0, o0 + rowLen, 0f);
-        for (int i = 0; i < 5; i++) {
-            int sy = y + i - 2;
-            if (sy < 0 || sy >= height) {
-                continue;
-            }
-            int i0 = (b * height + sy) * rowLen;
-            for (int j = 0; j < 5; j++) {
-                int dx = j - 2;
-                int t0 = (i * 5 + j) * ch;
-                int xFrom = Math.max(0, -dx);
-                int xTo = Math.min(width, width - dx);
-                for (int x = xFrom; x < xTo; x++) {
-                    int o = o0 + x * ch;
-                    int s = i0 + (x + dx) * ch;
-                    for (int c = 0; c < ch; c++) {
-                        out[o + c] += taps[t0 + c] * in[s + c];
+        for (int x0 = 0; x0 < width; x0 += px) {
+            int x1 = Math.min(width, x0 + px);
+            java.util.Arrays.fill(out, o0 + x0 * ch, o0 + x1 * ch, 0f);
+            for (int i = 0; i < 5; i++) {
+                int sy = y + i - 2;
+                if (sy < 0 || sy >= height) {
+                    continue;
+                }
+                int i0 = (b * height + sy) * rowLen;
+                for (int j = 0; j < 5; j++) {
+                    int dx = j - 2;
+                    int lo = Math.max(x0, -dx); // first x whose source x+dx is inside the image
+                    int hi = Math.min(x1, width - dx);
+                    if (lo >= hi) {
+                        continue;
+                    }
+                    int len = (hi - lo) * ch;
+                    int o = o0 + lo * ch;
+                    int s = i0 + (lo + dx) * ch;
+                    int t = (i * 5 + j) * span + (lo - x0) * ch;
+                    for (int m = 0; m < len; m++) {
+                        out[o + m] += tiled[t + m] * in[s + m];
                     }
                 }
             }
