@@ -33,6 +33,9 @@ public final class OmniShiftKernel {
     /** Floats of output one inner loop covers: a block of whole pixels that stays in L1 across the 25 taps. */
     private static final int BLOCK = 1024;
 
+    /** Per-thread block buffers: the accumulator and the shifted source segment. */
+    private static final ThreadLocal<float[][]> BLOCKS = ThreadLocal.withInitial(() -> new float[2][0]);
+
     /** Convolves bsz images of (height, width, ch); out may not alias in. */
     public static void apply(float[] in, float[] taps, float[] out, int bsz, int height, int width, int ch) {
         long n = (long) bsz * height * width * ch;
@@ -40,25 +43,32 @@ public final class OmniShiftKernel {
             throw new IllegalArgumentException("Omni-Shift kernel: inconsistent sizes");
         }
         // each tap's C weights repeated over a block of pixels, so the inner loop runs over
-        // (pixel, channel) pairs contiguously: one long vectorizable loop even for small C
+        // (pixel, channel) pairs contiguously: one long loop even for small C
         int px = Math.max(1, Math.min(width, BLOCK / ch));
         int span = px * ch;
-        float[] tiled = new float[25 * span];
+        float[][] tiled = new float[25][span];
         for (int q = 0; q < 25; q++) {
             for (int x = 0; x < px; x++) {
-                System.arraycopy(taps, q * ch, tiled, q * span + x * ch, ch);
+                System.arraycopy(taps, q * ch, tiled[q], x * ch, ch);
             }
         }
         Parallel.forEach(bsz * height, row -> row(in, tiled, out, row / height, row % height, height, width, ch, px));
     }
 
-    private static void row(float[] in, float[] tiled, float[] out, int b, int y, int height, int width, int ch, int px) {
+    private static void row(float[] in, float[][] tiled, float[] out, int b, int y, int height, int width, int ch, int px) {
         int rowLen = width * ch;
         int span = px * ch;
+        float[][] buf = BLOCKS.get();
+        if (buf[0].length < span) {
+            buf[0] = new float[span];
+            buf[1] = new float[span];
+        }
+        float[] acc = buf[0];
+        float[] src = buf[1];
         int o0 = (b * height + y) * rowLen;
         for (int x0 = 0; x0 < width; x0 += px) {
             int x1 = Math.min(width, x0 + px);
-            java.util.Arrays.fill(out, o0 + x0 * ch, o0 + x1 * ch, 0f);
+            java.util.Arrays.fill(acc, 0, (x1 - x0) * ch, 0f);
             for (int i = 0; i < 5; i++) {
                 int sy = y + i - 2;
                 if (sy < 0 || sy >= height) {
@@ -72,15 +82,18 @@ public final class OmniShiftKernel {
                     if (lo >= hi) {
                         continue;
                     }
-                    int len = (hi - lo) * ch;
-                    int o = o0 + lo * ch;
-                    int s = i0 + (lo + dx) * ch;
-                    int t = (i * 5 + j) * span + (lo - x0) * ch;
-                    for (int m = 0; m < len; m++) {
-                        out[o + m] += tiled[t + m] * in[s + m];
+                    int from = (lo - x0) * ch;
+                    int to = (hi - x0) * ch;
+                    // the source segment copied to the accumulator's index: the JIT (JDK 17)
+                    // vectorizes only loops whose arrays share one index expression
+                    System.arraycopy(in, i0 + (lo + dx) * ch, src, from, to - from);
+                    float[] tap = tiled[i * 5 + j];
+                    for (int m = from; m < to; m++) {
+                        acc[m] += tap[m] * src[m];
                     }
                 }
             }
+            System.arraycopy(acc, 0, out, o0 + x0 * ch, (x1 - x0) * ch);
         }
     }
 }
