@@ -22,7 +22,7 @@ public final class Bench {
 
     /** One timed configuration. */
     public record Result(String config, int size, String mode, int batch, double medianS, double minS,
-                         double gflops, double peakRssMb) {}
+                         double cpuS, double gflops, double peakRssMb) {}
 
     /** An optimizer step run after each training backward (the trainer's Adam, or none). */
     public interface Step {
@@ -44,6 +44,22 @@ public final class Bench {
         }
         Arrays.sort(t);
         return t;
+    }
+
+    /**
+     * Median CPU seconds the calling thread spends per call: with one libtorch thread and one
+     * kernel thread all work runs on it, so this is robust to other processes' load.
+     */
+    public static double cpuTime(int runs, Runnable r) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        double[] t = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            long t0 = mx.getCurrentThreadCpuTime();
+            r.run();
+            t[i] = (mx.getCurrentThreadCpuTime() - t0) / 1e9;
+        }
+        Arrays.sort(t);
+        return median(t);
     }
 
     public static double median(double[] sorted) {
@@ -74,9 +90,10 @@ public final class Bench {
             }
         };
         double[] t = time(warmup, runs, pass);
+        double cpu = cpuTime(runs, pass);
         double macs = (train ? Flops.trainStepMacs(config, size, size) : Flops.forwardMacs(config, size, size)) * batch;
         double med = median(t);
-        return new Result(name, size, train ? "train" : "infer", batch, med, t[0], 2 * macs / med / 1e9, peakRssMb());
+        return new Result(name, size, train ? "train" : "infer", batch, med, t[0], cpu, 2 * macs / med / 1e9, peakRssMb());
     }
 
     /** Achieved GFLOP/s of a square float32 matmul through libtorch: the machine's practical peak. */

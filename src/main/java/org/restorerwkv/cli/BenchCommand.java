@@ -87,10 +87,10 @@ public final class BenchCommand implements Callable<Integer> {
             double peak = Bench.matmulPeakGflops(manager, 1024);
             System.out.printf(Locale.ROOT, "config %s (%s), %s, batch %d, %d threads; matmul peak %.1f GFLOP/s%n",
                     config, c, train ? "training step" : "inference", batch, nThreads, peak);
-            System.out.println("  size   median s    min s   slices/s   GFLOP/s  %peak  peak RSS MB");
+            System.out.println("  size   median s    min s  main-thread CPU s   slices/s   GFLOP/s  %peak  peak RSS MB");
             List<Bench.Result> rs = Bench.sweep(config, c, sizes, batch, train, warmup, repeat, null, manager, r ->
-                    System.out.printf(Locale.ROOT, "  %4d  %9.3f %8.3f %10.2f %9.2f %5.0f%% %12.0f%n", r.size(), r.medianS(),
-                            r.minS(), r.batch() / r.medianS(), r.gflops(), 100 * r.gflops() / peak, r.peakRssMb()));
+                    System.out.printf(Locale.ROOT, "  %4d  %9.3f %8.3f %18.3f %10.2f %9.2f %5.0f%% %12.0f%n", r.size(), r.medianS(),
+                            r.minS(), r.cpuS(), r.batch() / r.medianS(), r.gflops(), 100 * r.gflops() / peak, r.peakRssMb()));
             double exp = Bench.scalingExponent(rs);
             if (!Double.isNaN(exp)) {
                 System.out.printf(Locale.ROOT, "  scaling: time ~ pixels^%.2f%n", exp);
@@ -105,6 +105,7 @@ public final class BenchCommand implements Callable<Integer> {
                     o.put("batch", r.batch());
                     o.put("median_s", r.medianS());
                     o.put("min_s", r.minS());
+                    o.put("main_thread_cpu_s", r.cpuS());
                     o.put("gflops", r.gflops());
                     o.put("peak_rss_mb", r.peakRssMb());
                     list.add(o);

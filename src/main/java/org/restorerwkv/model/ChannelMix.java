@@ -1,10 +1,13 @@
 package org.restorerwkv.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
+import org.restorerwkv.wkv.OmniShiftKernel;
+import org.restorerwkv.wkv.TokenOps;
 
 /** Channel mix on tokens (B, T, C): s = OmniShift(x); out = sigmoid(s Wr^T) * (relu(s Wk^T)^2 Wv^T). */
 public final class ChannelMix extends Module {
@@ -27,6 +30,32 @@ public final class ChannelMix extends Module {
         NDArray k = Activation.relu(run(key, ps, s, training)); // (B,T,4C)
         NDArray kv = run(value, ps, k.mul(k), training); // (B,T,C)
         return Activation.sigmoid(run(receptance, ps, s, training)).mul(kv);
+    }
+
+    /**
+     * Inference fast path on channels-last tokens x (B*h*w, C), in place:
+     * {@code x += gamma * ChannelMix(LayerNorm(x))}; the hidden activation (4C per row) stays in
+     * libtorch (relu, then squared in place), a row chunk at a time, gate and residual are one Java pass.
+     */
+    void forwardFast(float[] x, float[] gamma, TokenLayerNorm ln, int bsz, int h, int w, NDManager manager) {
+        HostBuffers hb = HostBuffers.get();
+        int rows = bsz * h * w;
+        int c = omniShift.channels();
+        float[] normed = hb.floats("normed", (long) rows * c);
+        ln.forwardFast(x, normed, rows);
+        float[] shifted = hb.floats("shifted", (long) rows * c);
+        OmniShiftKernel.apply(normed, omniShift.taps(), shifted, bsz, h, w, c);
+        float[] kv = hb.floats("out", (long) rows * c);
+        float[] r = hb.floats("gate", (long) rows * c);
+        NDArray wk = SpatialMix.weight(key);
+        NDArray wv = SpatialMix.weight(value);
+        NDArray wr = SpatialMix.weight(receptance);
+        hb.chunked(shifted, c, kv, c, rows, (int) wk.getShape().get(0), manager, s -> {
+            NDArray k = Activation.relu(Linear.linear(s, wk).singletonOrThrow()); // (n, 4C)
+            return Linear.linear(k.muli(k), wv).singletonOrThrow();
+        });
+        hb.chunked(shifted, c, r, c, rows, c, manager, s -> Linear.linear(s, wr).singletonOrThrow());
+        TokenOps.gatedResidual(x, gamma, r, kv, rows, c);
     }
 
     @Override

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
+import org.restorerwkv.wkv.OmniShiftKernel;
 
 /**
  * Omni-Shift: depthwise token shift over 1x1, 3x3 and 5x5 neighbourhoods plus identity.
@@ -29,6 +30,8 @@ public final class OmniShift extends Module {
     private final Conv2d conv5x5;
     private final Conv2d conv5x5Reparam;
     private volatile boolean reparamStale = true;
+    /** The fused weight in tap-major (25, C) order, for the channels-last kernel. */
+    private volatile float[] taps;
 
     public OmniShift(int channels) {
         this.channels = channels;
@@ -50,7 +53,8 @@ public final class OmniShift extends Module {
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         if (training) {
             reparamStale = true;
-            NDArray a = ps.getValue(alpha, x.getDevice(), true);
+            NDArray a = ps.getValue(alpha, x.getDevice(), true).get(":");
+            a.attach(x.getManager()); // the per-call slices of alpha must not pile up on the model's manager
             return x.mul(a.get(0))
                     .add(run(conv1x1, ps, x, true).mul(a.get(1)))
                     .add(run(conv3x3, ps, x, true).mul(a.get(2)))
@@ -60,6 +64,14 @@ public final class OmniShift extends Module {
             reparameterize();
         }
         return run(conv5x5Reparam, ps, x, false);
+    }
+
+    /** The fused 5x5 weight as (25, C) taps for {@link OmniShiftKernel}, recomputed first if stale. */
+    float[] taps() {
+        if (reparamStale) {
+            reparameterize();
+        }
+        return taps;
     }
 
     /** Marks the fused weight out of date (after loading or changing branch weights). */
@@ -84,7 +96,9 @@ public final class OmniShift extends Module {
             NDArray centre = w1.mul(al[1]).add(al[0]); // identity + 1x1 both sit on the centre tap
             fused.set(new NDIndex(":, :, 2:3, 2:3"), fused.get(new NDIndex(":, :, 2:3, 2:3")).add(centre));
             fused.set(new NDIndex(":, :, 1:4, 1:4"), fused.get(new NDIndex(":, :, 1:4, 1:4")).add(w3.mul(al[2])));
-            copyInto(target, fused.toFloatArray());
+            float[] f = fused.toFloatArray();
+            copyInto(target, f);
+            taps = OmniShiftKernel.tapMajor(f, channels);
         }
         reparamStale = false;
     }

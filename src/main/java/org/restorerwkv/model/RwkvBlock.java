@@ -1,6 +1,7 @@
 package org.restorerwkv.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
@@ -49,9 +50,20 @@ public final class RwkvBlock extends Module {
         NDArray t = tokens(x); // (B,T,C)
         NDArray g1 = ps.getValue(gamma1, x.getDevice(), training);
         NDArray g2 = ps.getValue(gamma2, x.getDevice(), training);
-        t = t.add(g1.mul(att.forwardTokens(ps, ln1.forward(ps, t, training), h, w, training)));
-        t = t.add(g2.mul(ffn.forwardTokens(ps, ln2.forward(ps, t, training), h, w, training)));
+        // the input's array first: results live on its manager, not on the parameters' (model's)
+        t = t.add(att.forwardTokens(ps, ln1.forward(ps, t, training), h, w, training).mul(g1));
+        t = t.add(ffn.forwardTokens(ps, ln2.forward(ps, t, training), h, w, training).mul(g2));
         return image(t, h, w);
+    }
+
+    /** Inference fast path: channels-last host tokens x (B*h*w, C) updated in place. */
+    void forwardFast(float[] x, int bsz, int h, int w, NDManager manager) {
+        att.forwardFast(x, gamma1.getArray().toFloatArray(), ln1, bsz, h, w, manager);
+        ffn.forwardFast(x, gamma2.getArray().toFloatArray(), ln2, bsz, h, w, manager);
+    }
+
+    boolean fastPath() {
+        return att.fastPath();
     }
 
     @Override

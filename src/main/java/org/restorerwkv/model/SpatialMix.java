@@ -2,12 +2,17 @@ package org.restorerwkv.model;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import org.restorerwkv.wkv.BiWkv;
+import org.restorerwkv.wkv.OmniShiftKernel;
+import org.restorerwkv.wkv.TokenOps;
 
 /**
  * Spatial mix (Re-WKV attention) on tokens (B, T, C):
@@ -57,6 +62,8 @@ public final class SpatialMix extends Module {
         NDArray r = Activation.sigmoid(run(receptance, ps, s, training));
         NDArray decay = ps.getValue(spatialDecay, x.getDevice(), training).div(len); // (R,C)
         NDArray first = ps.getValue(spatialFirst, x.getDevice(), training).div(len);
+        decay.attach(x.getManager()); // per-call values: not on the model's manager
+        first.attach(x.getManager());
         boolean fused = !training && kernel != WkvKernel.DIFFERENTIABLE
                 && (kernel == WkvKernel.FUSED || x.getDevice().equals(Device.cpu()));
         for (int j = 0; j < recurrence; j++) {
@@ -72,6 +79,59 @@ public final class SpatialMix extends Module {
             }
         }
         return run(output, ps, r.mul(v), training);
+    }
+
+    /** True when inference may take the channels-last fast path with the fused kernels. */
+    boolean fastPath() {
+        return kernel != WkvKernel.DIFFERENTIABLE;
+    }
+
+    /**
+     * Inference fast path on channels-last tokens x (B*h*w, C), in place:
+     * {@code x += gamma * SpatialMix(LayerNorm(x))}. k, v and r come from one matmul with the
+     * three weights stacked; Omni-Shift, Bi-WKV and the gate run as fused Java kernels.
+     */
+    void forwardFast(float[] x, float[] gamma, TokenLayerNorm ln, int bsz, int h, int w, NDManager manager) {
+        HostBuffers hb = HostBuffers.get();
+        int rows = bsz * h * w;
+        int c = channels;
+        float[] normed = hb.floats("normed", (long) rows * c);
+        ln.forwardFast(x, normed, rows);
+        float[] shifted = hb.floats("shifted", (long) rows * c);
+        OmniShiftKernel.apply(normed, omniShift.taps(), shifted, bsz, h, w, c);
+        float[] kvr = hb.floats("kvr", (long) rows * 3 * c);
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray wkvr = NDArrays.concat(new NDList(weight(key), weight(value), weight(receptance)), 0); // (3C, C)
+            wkvr.attach(scope);
+            // (rows, 3C): k | v | r
+            hb.chunked(shifted, c, kvr, 3 * c, rows, 3 * c, scope, s -> Linear.linear(s, wkvr).singletonOrThrow());
+        }
+        float[] decay = spatialDecay.getArray().toFloatArray(); // (R, C)
+        float[] first = spatialFirst.getArray().toFloatArray();
+        float[] y = hb.floats("wkv", (long) rows * c);
+        long len = (long) h * w;
+        for (int j = 0; j < recurrence; j++) {
+            float[] wj = new float[c];
+            float[] uj = new float[c];
+            for (int i = 0; i < c; i++) {
+                wj[i] = decay[j * c + i] / len;
+                uj[i] = first[j * c + i] / len;
+            }
+            if (j == 0) {
+                BiWkv.fused(wj, uj, kvr, 0, 3 * c, kvr, c, 3 * c, y, c, bsz, h, w, c, false);
+            } else {
+                BiWkv.fused(wj, uj, kvr, 0, 3 * c, y, 0, c, y, c, bsz, h, w, c, j % 2 == 1);
+            }
+        }
+        TokenOps.gate(y, kvr, 2 * c, 3 * c, rows, c);
+        float[] out = hb.floats("out", (long) rows * c);
+        NDArray wo = weight(output);
+        hb.chunked(y, c, out, c, rows, c, manager, a -> Linear.linear(a, wo).singletonOrThrow());
+        TokenOps.residual(x, gamma, out, rows, c);
+    }
+
+    static NDArray weight(Linear l) {
+        return l.getParameters().get("weight").getArray();
     }
 
     /** Row-major tokens (t = y*W + x) -> column-major tokens (t' = x*H + y). */

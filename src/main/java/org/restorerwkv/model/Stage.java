@@ -1,10 +1,13 @@
 package org.restorerwkv.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import java.util.ArrayList;
 import java.util.List;
+import org.restorerwkv.wkv.TokenOps;
 
 /** n RWKV blocks in sequence (the reference's nn.Sequential), keyed "0", "1", ... */
 public final class Stage extends Module {
@@ -19,10 +22,38 @@ public final class Stage extends Module {
 
     @Override
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {
+        if (!training && !blocks.isEmpty() && x.getDevice().equals(Device.cpu())
+                && x.getDataType() == DataType.FLOAT32 && blocks.stream().allMatch(RwkvBlock::fastPath)) {
+            return forwardFast(x);
+        }
         for (RwkvBlock b : blocks) {
             x = b.forward(ps, x, training);
         }
         return x;
+    }
+
+    /**
+     * Inference on CPU: the image goes to channels-last host tokens (B, H, W, C) once, every block
+     * updates them in place, and they come back as one (B, C, H, W) image.
+     */
+    private NDArray forwardFast(NDArray x) {
+        Shape s = x.getShape();
+        int bsz = (int) s.get(0);
+        int c = (int) s.get(1);
+        int h = (int) s.get(2);
+        int w = (int) s.get(3);
+        int len = h * w;
+        long n = (long) bsz * c * len;
+        HostBuffers hb = HostBuffers.get();
+        float[] planes = HostBuffers.read(x, hb.floats("planes", n));
+        float[] tokens = hb.floats("residual", n);
+        TokenOps.toTokens(planes, tokens, bsz, len, c);
+        for (RwkvBlock b : blocks) {
+            b.forwardFast(tokens, bsz, h, w, x.getManager());
+        }
+        float[] out = new float[Math.toIntExact(n)];
+        TokenOps.toPlanes(tokens, out, bsz, len, c);
+        return x.getManager().create(out, s);
     }
 
     List<RwkvBlock> blocks() {

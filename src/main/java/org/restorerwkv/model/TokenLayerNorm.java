@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.util.PairList;
+import org.restorerwkv.wkv.TokenOps;
 
 /** nn.LayerNorm(C) on tokens (B, T, C): normalizes over C, affine, eps 1e-5; keys weight, bias. */
 public final class TokenLayerNorm extends AbstractBlock {
@@ -29,6 +30,12 @@ public final class TokenLayerNorm extends AbstractBlock {
         return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(channels),
                 ps.getValue(weight, x.getDevice(), training), ps.getValue(bias, x.getDevice(), training), EPS)
                 .singletonOrThrow();
+    }
+
+    /** Inference on channels-last host tokens: rows of C floats from x normalized into out. */
+    void forwardFast(float[] x, float[] out, int rows) {
+        TokenOps.layerNorm(x, weight.getArray().toFloatArray(), bias.getArray().toFloatArray(), EPS, out, rows,
+                (int) channels);
     }
 
     @Override

@@ -7,12 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Bi-WKV, the bidirectional weighted-key-value attention of Vision-RWKV, per batch b and channel c,
@@ -42,25 +36,15 @@ public final class BiWkv {
     /** Channels one fused-kernel task scans together (its inner, vectorizable loop). */
     private static final int CHANNEL_BLOCK = 8;
 
-    private static volatile ExecutorService pool;
-    private static volatile int threads = Runtime.getRuntime().availableProcessors();
-
     private BiWkv() {}
 
-    /** Sets how many threads the fused kernel uses (default: available processors). */
-    public static synchronized void setThreads(int n) {
-        if (n < 1) {
-            throw new IllegalArgumentException("threads must be >= 1");
-        }
-        if (n != threads && pool != null) {
-            pool.shutdown();
-            pool = null;
-        }
-        threads = n;
+    /** Sets how many threads the fused kernels use (default: available processors). */
+    public static void setThreads(int n) {
+        Parallel.setThreads(n);
     }
 
     public static int threads() {
-        return threads;
+        return Parallel.threads();
     }
 
     /**
@@ -167,41 +151,39 @@ public final class BiWkv {
      * @param u self bonus per channel /T, (C)
      * @param k (B, T, C), T = height*width, row-major tokens
      * @param v (B, T, C)
-     * @param out (B, T, C) receives y; may not alias k or v
+     * @param out (B, T, C) receives y; may be v itself, not k
      */
     public static void fused(float[] w, float[] u, float[] k, float[] v, float[] out,
                              int bsz, int height, int width, int ch, boolean columnMajor) {
-        long len = (long) height * width;
-        if (k.length != bsz * len * ch || v.length != k.length || out.length != k.length
-                || w.length != ch || u.length != ch) {
+        long n = (long) bsz * height * width * ch;
+        if (k.length != n || v.length != n || out.length != n) {
+            throw new IllegalArgumentException("Bi-WKV: inconsistent sizes");
+        }
+        fused(w, u, k, 0, ch, v, 0, ch, out, ch, bsz, height, width, ch, columnMajor);
+    }
+
+    /**
+     * The fused kernel on strided token rows: element (b, t, c) of k is
+     * {@code k[kOff + (b*T + t)*kStride + c]}, likewise v, and of out {@code out[(b*T + t)*outStride + c]};
+     * k and v may be column blocks of one (B*T, 3C) projection. out may be v itself when
+     * vOff = 0 and vStride = outStride (each element is read before it is overwritten), never k.
+     */
+    public static void fused(float[] w, float[] u, float[] k, int kOff, int kStride, float[] v, int vOff, int vStride,
+                             float[] out, int outStride, int bsz, int height, int width, int ch, boolean columnMajor) {
+        long rows = (long) bsz * height * width;
+        if (w.length != ch || u.length != ch || kStride < ch || vStride < ch || outStride < ch
+                || k.length < kOff + (rows - 1) * kStride + ch || v.length < vOff + (rows - 1) * vStride + ch
+                || out.length < (rows - 1) * outStride + ch || out == k
+                || (out == v && (vOff != 0 || vStride != outStride))) {
             throw new IllegalArgumentException("Bi-WKV: inconsistent sizes");
         }
         int blocks = (ch + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
-        int tasks = bsz * blocks;
-        if (tasks == 1 || threads == 1) {
-            for (int i = 0; i < tasks; i++) {
-                fusedBlock(w, u, k, v, out, i / blocks, (i % blocks) * CHANNEL_BLOCK, height, width, ch, columnMajor);
-            }
-            return;
-        }
-        ExecutorService ex = pool();
-        List<Future<?>> fs = new ArrayList<>(tasks);
-        for (int i = 0; i < tasks; i++) {
-            int b = i / blocks;
-            int c0 = (i % blocks) * CHANNEL_BLOCK;
-            fs.add(ex.submit(() -> fusedBlock(w, u, k, v, out, b, c0, height, width, ch, columnMajor)));
-        }
-        try {
-            for (Future<?> f : fs) {
-                f.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Bi-WKV interrupted", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("Bi-WKV failed", e.getCause());
-        }
+        Strides st = new Strides(kOff, kStride, vOff, vStride, outStride);
+        Parallel.forEach(bsz * blocks, i -> fusedBlock(w, u, k, v, out, st, i / blocks,
+                (i % blocks) * CHANNEL_BLOCK, height, width, ch, columnMajor));
     }
+
+    private record Strides(int kOff, int k, int vOff, int v, int out) {}
 
     /** Fused kernel on NDArrays: copies k, v to the JVM once and y back once. */
     public static NDArray fused(NDArray w, NDArray u, NDArray k, NDArray v, int height, int width, boolean columnMajor) {
@@ -214,23 +196,25 @@ public final class BiWkv {
         return k.getManager().create(y, s);
     }
 
-    private static synchronized ExecutorService pool() {
-        if (pool == null) {
-            pool = Executors.newFixedThreadPool(threads, r -> {
-                Thread t = new Thread(r, "biwkv");
-                t.setDaemon(true);
-                return t;
-            });
+    /** Per-thread scan buffers (exp(k - kmax) and the right sums), reused across calls. */
+    private static final ThreadLocal<double[][]> SCAN = ThreadLocal.withInitial(() -> new double[3][0]);
+
+    private static double[][] scanBuffers(int n) {
+        double[][] b = SCAN.get();
+        if (b[0].length < n) {
+            for (int i = 0; i < 3; i++) {
+                b[i] = new double[n];
+            }
         }
-        return pool;
+        return b;
     }
 
     /** One batch item, channels [c0, c0+CHANNEL_BLOCK): a right-to-left pass, then left-to-right. */
-    private static void fusedBlock(float[] w, float[] u, float[] k, float[] v, float[] out,
+    private static void fusedBlock(float[] w, float[] u, float[] k, float[] v, float[] out, Strides st,
                                    int b, int c0, int height, int width, int ch, boolean columnMajor) {
         int cb = Math.min(CHANNEL_BLOCK, ch - c0);
         int len = height * width;
-        long base = (long) b * len * ch + c0;
+        long row0 = (long) b * len;
         double[] decay = new double[cb]; // exp(-w): one step of distance
         double[] bonus = new double[cb]; // exp(u)
         double[] kmax = new double[cb];
@@ -240,39 +224,44 @@ public final class BiWkv {
             bonus[c] = Math.exp(u[c0 + c]);
         }
         for (int t = 0; t < len; t++) {
-            int o = (int) (base + (long) t * ch);
+            int o = (int) (st.kOff() + (row0 + t) * st.k() + c0);
             for (int c = 0; c < cb; c++) {
                 kmax[c] = Math.max(kmax[c], k[o + c]);
             }
         }
         // e[s] = exp(k - kmax) and the right exclusive sums, stored in scan order
-        double[] e = new double[len * cb];
-        double[] rn = new double[len * cb];
-        double[] rd = new double[len * cb];
+        double[][] buf = scanBuffers(len * cb);
+        double[] e = buf[0];
+        double[] rn = buf[1];
+        double[] rd = buf[2];
         double[] an = new double[cb];
         double[] ad = new double[cb];
         for (int s = len - 1; s >= 0; s--) {
-            int o = (int) (base + (long) token(s, height, width, columnMajor) * ch);
+            long row = row0 + token(s, height, width, columnMajor);
+            int ko = (int) (st.kOff() + row * st.k() + c0);
+            int vo = (int) (st.vOff() + row * st.v() + c0);
             int q = s * cb;
             for (int c = 0; c < cb; c++) {
-                double ek = Math.exp(k[o + c] - kmax[c]);
+                double ek = Math.exp(k[ko + c] - kmax[c]);
                 e[q + c] = ek;
                 rn[q + c] = an[c];
                 rd[q + c] = ad[c];
-                an[c] = an[c] * decay[c] + ek * v[o + c];
+                an[c] = an[c] * decay[c] + ek * v[vo + c];
                 ad[c] = ad[c] * decay[c] + ek;
             }
         }
         java.util.Arrays.fill(an, 0);
         java.util.Arrays.fill(ad, 0);
         for (int s = 0; s < len; s++) {
-            int o = (int) (base + (long) token(s, height, width, columnMajor) * ch);
+            long row = row0 + token(s, height, width, columnMajor);
+            int vo = (int) (st.vOff() + row * st.v() + c0);
+            int oo = (int) (row * st.out() + c0);
             int q = s * cb;
             for (int c = 0; c < cb; c++) {
                 double ek = e[q + c];
-                double vv = v[o + c];
+                double vv = v[vo + c];
                 double selfW = bonus[c] * ek;
-                out[o + c] = (float) ((an[c] + rn[q + c] + selfW * vv) / (ad[c] + rd[q + c] + selfW));
+                out[oo + c] = (float) ((an[c] + rn[q + c] + selfW * vv) / (ad[c] + rd[q + c] + selfW));
                 an[c] = an[c] * decay[c] + ek * vv;
                 ad[c] = ad[c] * decay[c] + ek;
             }

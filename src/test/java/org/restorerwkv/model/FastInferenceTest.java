@@ -1,0 +1,107 @@
+package org.restorerwkv.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.restorerwkv.model.ModelStructureTest.assertClose;
+import static org.restorerwkv.model.ModelStructureTest.random;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.LinkedHashMap;
+import org.junit.jupiter.api.Test;
+import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.wkv.Parallel;
+
+/**
+ * The channels-last inference path (fused Omni-Shift, stacked k/v/r matmul, fused Bi-WKV, gate
+ * and residual kernels) against the DJL-op path with the differentiable Bi-WKV.
+ */
+class FastInferenceTest {
+
+    /** dim 6 (channels 6, 12, 24, 48: partial Bi-WKV channel blocks), 3 recurrences, hidden rate 2. */
+    static final ModelConfig ODD = new ModelConfig(2, 2, 6, new int[] {1, 2, 1, 1}, 1, 3, 2);
+
+    @Test
+    void stageOfOddChannelCountEqualsDjlPath() {
+        try (NDManager nd = NDManager.newBaseManager()) {
+            ai.djl.engine.Engine.getInstance().setRandomSeed(4);
+            Stage stage = new Stage(2, 7, 3, 3);
+            stage.initialize(nd, ai.djl.ndarray.types.DataType.FLOAT32, Layers.image(7));
+            // the differentiable form initialized spatial_decay ~ N(0,1); widen it as trained models do
+            for (RwkvBlock b : stage.blocks()) {
+                for (ai.djl.util.Pair<String, ai.djl.nn.Parameter> p : b.att().getDirectParameters()) {
+                    p.getValue().getArray().muli(8);
+                }
+            }
+            NDArray x = nd.create(random(3 * 7 * 40 * 23, 8), new Shape(3, 7, 40, 23)).mul(6).sub(3);
+            ai.djl.training.ParameterStore ps = new ai.djl.training.ParameterStore(nd, false);
+            float[][] out = new float[3][];
+            int i = 0;
+            for (WkvKernel k : new WkvKernel[] {WkvKernel.DIFFERENTIABLE, WkvKernel.AUTO, WkvKernel.AUTO}) {
+                for (RwkvBlock b : stage.blocks()) {
+                    b.att().setKernel(k);
+                }
+                // the last run in row chunks of 64 tokens: 2760 = 43 full chunks and a partial one
+                HostBuffers.chunkFloats = i == 2 ? 1 : HostBuffers.CHUNK_FLOATS;
+                try {
+                    out[i++] = stage.forward(ps, x, false).toFloatArray();
+                } finally {
+                    HostBuffers.chunkFloats = HostBuffers.CHUNK_FLOATS;
+                }
+            }
+            assertClose(out[0], out[1], 1e-5);
+            assertClose(out[0], out[2], 1e-5);
+        }
+    }
+
+    private static float[] run(RestoreRwkv m, NDArray x, WkvKernel kernel) {
+        m.setWkvKernel(kernel);
+        return m.forward(x, false).toFloatArray();
+    }
+
+    @Test
+    void fastPathEqualsDjlPathOnOddChannelsNonSquareBatches() {
+        int threads = Parallel.threads();
+        try (NDManager nd = NDManager.newBaseManager()) {
+            RestoreRwkv m = RestoreRwkv.create(ODD, nd, 3);
+            for (int[] hw : new int[][] {{16, 40}, {24, 8}}) {
+                NDArray x = nd.create(random(2 * 2 * hw[0] * hw[1], hw[0]), new Shape(2, 2, hw[0], hw[1])).mul(4).sub(2);
+                float[] reference = run(m, x, WkvKernel.DIFFERENTIABLE);
+                assertClose(reference, run(m, x, WkvKernel.AUTO), 1e-5);
+                Parallel.setThreads(1);
+                try {
+                    assertClose(reference, run(m, x, WkvKernel.AUTO), 1e-5);
+                } finally {
+                    Parallel.setThreads(threads);
+                }
+            }
+        }
+    }
+
+    @Test
+    void fastPathFollowsLoadedWeightsAndKeepsNoStateBetweenCalls() {
+        try (NDManager nd = NDManager.newBaseManager()) {
+            RestoreRwkv m = RestoreRwkv.create(ODD, nd, 9);
+            NDArray x = nd.create(random(2 * 32 * 24, 5), new Shape(1, 2, 32, 24));
+            NDArray other = nd.create(random(2 * 16 * 64, 6), new Shape(1, 2, 16, 64));
+            float[] before = run(m, x, WkvKernel.AUTO);
+            run(m, other, WkvKernel.AUTO); // reuses (and resizes) the scratch buffers
+            assertArrayEquals(before, run(m, x, WkvKernel.AUTO));
+
+            LinkedHashMap<String, HostTensor> sd = m.stateDict();
+            float[] w3 = sd.get("encoder_level1.0.ffn.omni_shift.conv3x3.weight").data();
+            for (int i = 0; i < w3.length; i++) {
+                w3[i] += 0.5f;
+            }
+            m.load(sd);
+            float[] after = run(m, x, WkvKernel.AUTO);
+            double change = 0;
+            for (int i = 0; i < after.length; i++) {
+                change = Math.max(change, Math.abs(after[i] - before[i]));
+            }
+            assertTrue(change > 1e-3, "a changed Omni-Shift branch did not change the output: " + change);
+            assertClose(run(m, x, WkvKernel.DIFFERENTIABLE), after, 1e-5);
+        }
+    }
+}

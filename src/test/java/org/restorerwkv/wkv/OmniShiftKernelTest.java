@@ -1,0 +1,43 @@
+package org.restorerwkv.wkv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class OmniShiftKernelTest {
+
+    @Test
+    void equalsTheDepthwiseConvolutionDefinitionWithZeroPadding() {
+        int b = 2, h = 7, w = 4, ch = 3; // image narrower than the kernel: every border case
+        SplittableRandom r = new SplittableRandom(1);
+        float[] img = new float[b * h * w * ch];
+        float[] weight = new float[ch * 25]; // (C, 1, 5, 5)
+        for (int i = 0; i < img.length; i++) {
+            img[i] = (float) r.nextDouble(-1, 1);
+        }
+        for (int i = 0; i < weight.length; i++) {
+            weight[i] = (float) r.nextDouble(-1, 1);
+        }
+        float[] out = new float[img.length];
+        OmniShiftKernel.apply(img, OmniShiftKernel.tapMajor(weight, ch), out, b, h, w, ch);
+        for (int n = 0; n < b; n++) {
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    for (int c = 0; c < ch; c++) {
+                        double s = 0;
+                        for (int i = 0; i < 5; i++) {
+                            for (int j = 0; j < 5; j++) {
+                                int sy = y + i - 2, sx = x + j - 2;
+                                if (sy >= 0 && sy < h && sx >= 0 && sx < w) {
+                                    s += weight[c * 25 + i * 5 + j] * img[((n * h + sy) * w + sx) * ch + c];
+                                }
+                            }
+                        }
+                        assertEquals(s, out[((n * h + y) * w + x) * ch + c], 1e-5);
+                    }
+                }
+            }
+        }
+    }
+}
