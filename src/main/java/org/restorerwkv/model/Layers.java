@@ -18,7 +18,7 @@ final class Layers {
                 .optGroups(groups)
                 .optBias(bias)
                 .build();
-        return TorchInit.init(c, new Shape(out, in / groups, kernel, kernel));
+        return explicitShapes(c, new Shape(out, in / groups, kernel, kernel), bias ? out : 0);
     }
 
     /** Depthwise nn.Conv2d(c, c, k, padding=k/2, groups=c, bias=False). */
@@ -29,7 +29,19 @@ final class Layers {
     /** nn.Linear(in, out, bias=False): weight (out, in), applied to the last axis. */
     static Linear linear(int in, int out) {
         Linear l = Linear.builder().setUnits(out).optBias(false).build();
-        return TorchInit.init(l, new Shape(out, in));
+        return explicitShapes(l, new Shape(out, in), 0);
+    }
+
+    /**
+     * Gives the weight (and bias) their shapes now, as DJL would only on seeing an input: the
+     * model's parameters can be counted and matched against a checkpoint before allocation.
+     */
+    private static <B extends ai.djl.nn.Block> B explicitShapes(B block, Shape weight, long bias) {
+        block.getParameters().get("weight").setShape(weight);
+        if (bias > 0) {
+            block.getParameters().get("bias").setShape(new Shape(bias));
+        }
+        return TorchInit.init(block, weight);
     }
 
     /** An NCHW input shape for initializing a block with C channels (spatial size is irrelevant). */

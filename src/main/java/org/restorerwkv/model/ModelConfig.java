@@ -112,6 +112,47 @@ public record ModelConfig(
                 o.has("hidden_rate") ? o.get("hidden_rate").getAsInt() : 4);
     }
 
+    /**
+     * Reads the configuration off a state dict's shapes (dim from patch_embed, block counts from the
+     * stage indices, recurrence from spatial_decay, hidden rate from the FFN key), so a checkpoint
+     * needs no separate config file.
+     *
+     * @throws IllegalArgumentException when the keys do not describe a Restore-RWKV network
+     */
+    public static ModelConfig inferFrom(java.util.Map<String, long[]> shapes) {
+        long[] embed = shapes.get("patch_embed.weight");
+        long[] out = shapes.get("output.weight");
+        if (embed == null || embed.length != 4 || out == null || out.length != 4) {
+            throw new IllegalArgumentException("not a Restore-RWKV state dict (no patch_embed.weight/output.weight)");
+        }
+        int dim = (int) embed[0];
+        int[] blocks = new int[4];
+        String[] stages = {"encoder_level1", "encoder_level2", "encoder_level3", "latent"};
+        for (int i = 0; i < 4; i++) {
+            blocks[i] = countBlocks(shapes, stages[i]);
+        }
+        int refinement = countBlocks(shapes, "refinement");
+        int recurrence = 2;
+        int hidden = 4;
+        for (java.util.Map.Entry<String, long[]> e : shapes.entrySet()) {
+            if (e.getKey().endsWith(".att.spatial_decay")) {
+                recurrence = (int) e.getValue()[0];
+            }
+            if (e.getKey().endsWith(".ffn.key.weight")) {
+                hidden = (int) (e.getValue()[0] / e.getValue()[1]);
+            }
+        }
+        return new ModelConfig((int) embed[1], (int) out[0], dim, blocks, refinement, recurrence, hidden);
+    }
+
+    private static int countBlocks(java.util.Map<String, long[]> shapes, String stage) {
+        int n = 0;
+        while (shapes.containsKey(stage + "." + n + ".gamma1")) {
+            n++;
+        }
+        return n;
+    }
+
     public String toJson() {
         return GSON.toJson(this);
     }

@@ -1,0 +1,105 @@
+package org.restorerwkv.checkpoint;
+
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.io.InvalidInputException;
+import org.restorerwkv.model.ModelConfig;
+import org.restorerwkv.model.RestoreRwkv;
+
+/**
+ * Model weights in either container: PyTorch {@code .pth} (recognized by its zip magic) or
+ * safetensors; both use the reference's state_dict key names.
+ */
+public final class Weights {
+
+    /** safetensors metadata key under which this project stores the model config as JSON. */
+    public static final String CONFIG_METADATA = "restore_rwkv.config";
+
+    private Weights() {}
+
+    /** Reads a state dict from a .pth or .safetensors file (chosen by content, not name). */
+    public static LinkedHashMap<String, HostTensor> read(Path file) throws IOException {
+        byte[] head;
+        try (InputStream in = Files.newInputStream(file)) {
+            head = in.readNBytes(4);
+        } catch (NoSuchFileException e) {
+            throw new InvalidInputException(file, "no such weights file");
+        }
+        if (head.length == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
+            return PthReader.read(file);
+        }
+        if (head.length < 4) {
+            throw new InvalidInputException(file, "empty or truncated weights file");
+        }
+        return Safetensors.read(file);
+    }
+
+    /** Writes a state dict as .pth (PyTorch) or .safetensors, by the file's extension. */
+    public static void write(Path file, Map<String, HostTensor> state, ModelConfig config) throws IOException {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".pth") || name.endsWith(".pt")) {
+            PthWriter.write(file, state);
+        } else if (name.endsWith(".safetensors")) {
+            Safetensors.write(file, state, config == null ? Map.of() : Map.of(CONFIG_METADATA, config.toJson()));
+        } else {
+            throw new InvalidInputException(file, "unknown weights extension (use .pth or .safetensors)");
+        }
+    }
+
+    /**
+     * The model a weights file describes: its config is read from the file (safetensors metadata,
+     * else the tensor shapes) unless one is given, and every key must fit.
+     */
+    public static RestoreRwkv loadModel(Path file, ModelConfig config, NDManager manager) throws IOException {
+        LinkedHashMap<String, HostTensor> state = read(file);
+        ModelConfig c = config != null ? config : configOf(file, state);
+        RestoreRwkv model = new RestoreRwkv(c);
+        RestoreRwkv.KeyCheck check = model.check(state);
+        if (!check.ok()) {
+            throw new InvalidInputException(file, "does not fit the model (" + c + "): " + check.describe());
+        }
+        model.initialize(manager, 0);
+        try {
+            model.load(state);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(file, e.getMessage());
+        }
+        return model;
+    }
+
+    /** The config stored with a checkpoint, or the one its shapes imply. */
+    public static ModelConfig configOf(Path file, Map<String, HostTensor> state) throws IOException {
+        if (!isPth(file)) {
+            String json = Safetensors.readMetadata(file).get(CONFIG_METADATA);
+            if (json != null) {
+                try {
+                    return ModelConfig.fromJson(json);
+                } catch (RuntimeException e) {
+                    throw new InvalidInputException(file, "bad model config in metadata: " + e.getMessage());
+                }
+            }
+        }
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        state.forEach((k, t) -> shapes.put(k, t.shape()));
+        try {
+            return ModelConfig.inferFrom(shapes);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(file, e.getMessage());
+        }
+    }
+
+    private static boolean isPth(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] h = in.readNBytes(2);
+            return h.length == 2 && h[0] == 'P' && h[1] == 'K';
+        }
+    }
+}
