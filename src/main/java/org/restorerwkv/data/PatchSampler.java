@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.restorerwkv.infer.Padding;
 
 /**
  * Which slices, crops and augmentations make up each training batch, as a pure function of

@@ -67,19 +67,34 @@ public final class Adam {
             NDArray v = expAvgSq.get(e.getKey());
             // every temporary is attached to this scope, so nothing outlives the step
             try (NDManager scope = p.getManager().newSubManager()) {
+                // scalars and temporaries of ops on p, m, v land in the scope (see ParameterScope)
+                p.tempAttach(scope);
+                m.tempAttach(scope);
+                v.tempAttach(scope);
                 NDArray g = p.getGradient();
                 g.attach(scope);
                 m.muli((float) beta1).addi(g.mul((float) (1 - beta1)));
                 v.muli((float) beta2).addi(g.square().muli((float) (1 - beta2)));
                 NDArray denom = v.sqrt();
-                denom.attach(scope);
                 denom.divi((float) bc2Sqrt).addi((float) eps);
                 NDArray update = m.div(denom);
-                update.attach(scope);
                 p.subi(update.muli((float) (lr / bc1)));
                 g.muli(0f);
             }
         }
+    }
+
+    /** Sum of every gradient element (NaN or infinite when any gradient is). */
+    public double gradientSum() {
+        double sum = 0;
+        for (Parameter prm : params.values()) {
+            try (NDManager scope = prm.getArray().getManager().newSubManager()) {
+                NDArray g = prm.getArray().getGradient();
+                g.attach(scope);
+                sum += g.sum().getFloat();
+            }
+        }
+        return sum;
     }
 
     /** Zeroes the gradients without updating (e.g. after a skipped step). */
