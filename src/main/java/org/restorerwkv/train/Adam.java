@@ -84,19 +84,6 @@ public final class Adam {
         }
     }
 
-    /** Sum of every gradient element (NaN or infinite when any gradient is). */
-    public double gradientSum() {
-        double sum = 0;
-        for (Parameter prm : params.values()) {
-            try (NDManager scope = prm.getArray().getManager().newSubManager()) {
-                NDArray g = prm.getArray().getGradient();
-                g.attach(scope);
-                sum += g.sum().getFloat();
-            }
-        }
-        return sum;
-    }
-
     /** Zeroes the gradients without updating (e.g. after a skipped step). */
     public void zeroGradients() {
         for (Parameter prm : params.values()) {

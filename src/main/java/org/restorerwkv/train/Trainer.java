@@ -1,17 +1,16 @@
 package org.restorerwkv.train;
 
-import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -55,7 +54,6 @@ public final class Trainer {
     public static final String BEST = "best.safetensors";
     static final String OPTIMIZER_PREFIX = "optimizer.";
     private static final String META = "restore_rwkv.train.";
-    private static final int ATTEMPTS = 3;
 
     /** What happened in one optimizer step ({@code iteration} counts completed steps, from 1). */
     public record StepRecord(long iteration, double loss, double lr) {}
@@ -212,58 +210,41 @@ public final class Trainer {
     }
 
     /**
-     * One optimizer step on a batch; returns the loss before the update. A forward/backward whose
-     * loss or gradients are not finite is computed again (at most {@link #ATTEMPTS} times): on CPU
-     * the engine occasionally returns a NaN gradient for the same inputs and weights that give
-     * finite ones on a second try, and the weights must never see it. If every attempt fails the
-     * step is skipped and the non-finite loss is returned (the caller stops the run).
+     * One optimizer step on a batch; returns the batch's loss before the update.
+     *
+     * <p>On CPU the batch is back-propagated one sample at a time, each sample's loss scaled by
+     * 1/B, and the gradients accumulate: the same gradient as the whole batch (the loss is a mean
+     * over equally sized patches and the network has no batch statistics). The bundled libtorch
+     * 2.5.1 CPU computes wrong convolution input gradients for batches of more than one image (two
+     * stacked Conv2d layers with batch 2 already disagree with finite differences, and vary from
+     * run to run with several threads); with one image per backward they match finite differences.
      */
     private double step(RestoreRwkv model, NDManager manager, Adam adam, Batch b, double lr) {
-        double loss = Double.NaN;
+        double loss = 0;
         try (NDManager scope = ParameterScope.open(model, manager)) {
-            Shape shape = new Shape(b.size(), 1, b.patch(), b.patch());
-            NDArray x = scope.create(b.lq(), shape); // (B, 1, P, P)
-            NDArray y = scope.create(b.hq(), shape);
-            for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            boolean perSample = !manager.getDevice().isGpu();
+            int chunk = perSample ? 1 : b.size();
+            int area = b.patch() * b.patch();
+            for (int i = 0; i < b.size(); i += chunk) {
+                Shape shape = new Shape(chunk, 1, b.patch(), b.patch());
+                NDArray x = scope.create(Arrays.copyOfRange(b.lq(), i * area, (i + chunk) * area), shape); // (n,1,P,P)
+                NDArray y = scope.create(Arrays.copyOfRange(b.hq(), i * area, (i + chunk) * area), shape);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray out = model.forward(x, true);
-                    NDArray l = options.loss().apply(out, y, options.charbonnierEps());
-                    backward(gc, l, x.getDevice());
-                    loss = l.getFloat();
+                    NDArray l = options.loss().apply(out, y, options.charbonnierEps()).mul((float) chunk / b.size());
+                    gc.backward(l);
+                    loss += l.getFloat();
                 }
-                if (Double.isFinite(loss) && Double.isFinite(adam.gradientSum())) {
-                    adam.step(lr);
-                    break;
-                }
+            }
+            if (Double.isFinite(loss)) {
+                adam.step(lr);
+            } else {
                 adam.zeroGradients();
-                if (Double.isFinite(loss)) {
-                    loss = Double.NaN;
-                }
             }
             // the fused Omni-Shift weights are stale after every update
             model.invalidateReparam();
         }
         return loss;
-    }
-
-    /**
-     * Back-propagates. On CPU the backward runs with one libtorch intra-op thread: with several, the
-     * bundled libtorch 2.5.1 CPU returned wrong, run-to-run different (sometimes NaN) convolution
-     * weight gradients on the 2-core development machine (two stacked Conv2d layers suffice), while
-     * one thread gives stable ones that match finite differences.
-     */
-    private static void backward(GradientCollector gc, NDArray loss, Device device) {
-        if (!device.isGpu()) {
-            int threads = JniUtils.getNumThreads();
-            JniUtils.setNumThreads(1);
-            try {
-                gc.backward(loss);
-            } finally {
-                JniUtils.setNumThreads(threads);
-            }
-        } else {
-            gc.backward(loss);
-        }
     }
 
     /** Validates, logs per-modality means and the score (modality MEAN), returns the score. */

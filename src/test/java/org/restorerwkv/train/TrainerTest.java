@@ -20,8 +20,8 @@ import org.restorerwkv.model.ModelConfig;
 
 class TrainerTest {
 
-    /** The U-Net skeleton without RWKV blocks: fast, and exercises the whole training machinery. */
-    static final ModelConfig TINY = new ModelConfig(1, 1, 8, new int[] {0, 0, 0, 0}, 0, 2, 4);
+    /** A tiny Restore-RWKV: one block per level, dim 4. */
+    static final ModelConfig TINY = new ModelConfig(1, 1, 4, new int[] {1, 1, 1, 1}, 1, 2, 4);
 
     @TempDir
     Path tmp;
