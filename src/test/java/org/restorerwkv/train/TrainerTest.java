@@ -20,8 +20,8 @@ import org.restorerwkv.model.ModelConfig;
 
 class TrainerTest {
 
-    /** A tiny Restore-RWKV: one block per level, dim 4. */
-    static final ModelConfig TINY = new ModelConfig(1, 1, 4, new int[] {1, 1, 1, 1}, 1, 2, 4);
+    /** A tiny Restore-RWKV: dim 4, one RWKV block in encoder and decoder level 1. */
+    static final ModelConfig TINY = new ModelConfig(1, 1, 4, new int[] {1, 0, 0, 0}, 0, 2, 4);
 
     @TempDir
     Path tmp;
@@ -35,7 +35,7 @@ class TrainerTest {
 
     private TrainOptions.Builder options(Path root, Path run, long iterations) {
         return TrainOptions.builder(root, run).modalities(List.of(Modality.CT)).model(TINY).iterations(iterations)
-                .batchSize(2).patchSize(32).lr(1e-3).minLr(1e-5).seed(7).progress(false).workers(2).prefetch(3);
+                .batchSize(2).patchSize(16).lr(1e-3).minLr(1e-5).seed(7).progress(false).workers(2).prefetch(3);
     }
 
     private static List<Double> run(Trainer t) throws Exception {
