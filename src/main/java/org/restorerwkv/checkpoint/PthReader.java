@@ -39,6 +39,8 @@ public final class PthReader {
     private static final List<String> WRAPPER_KEYS = List.of("state_dict", "model_state_dict", "model", "params");
 
     private static final String DP_PREFIX = "module.";
+    /** A state dict's pickle is a few bytes per tensor; anything near this is not one. */
+    private static final long MAX_PICKLE = 256L << 20;
     private static final Pattern STORAGE_KEY = Pattern.compile("[A-Za-z0-9_]{1,64}");
     private static final Pattern PICKLE_ENTRY = Pattern.compile("([^/]+/)data\\.pkl");
 
@@ -70,13 +72,13 @@ public final class PthReader {
             throw new InvalidInputException(file, notZipProblem(file), e);
         }
         try (zip) {
-            return readZip(file, zip);
+            return readZip(file, zip, Files.size(file));
         } catch (ZipException e) {
             throw new InvalidInputException(file, "corrupt checkpoint archive (" + e.getMessage() + ")", e);
         }
     }
 
-    private static LinkedHashMap<String, HostTensor> readZip(Path file, ZipFile zip) throws IOException {
+    private static LinkedHashMap<String, HostTensor> readZip(Path file, ZipFile zip, long fileSize) throws IOException {
         String prefix = null;
         for (ZipEntry e : zip.stream().toList()) {
             var m = PICKLE_ENTRY.matcher(e.getName());
@@ -90,6 +92,10 @@ public final class PthReader {
         if (prefix == null) {
             throw new InvalidInputException(file, "not a torch.save checkpoint (the zip has no <name>/data.pkl)");
         }
+        if (zip.getEntry(prefix + "constants.pkl") != null) {
+            throw new InvalidInputException(file, "a TorchScript model (torch.jit.save), not a state_dict; "
+                    + "save model.state_dict() with torch.save instead");
+        }
         ByteOrder order = ByteOrder.LITTLE_ENDIAN;
         ZipEntry bo = zip.getEntry(prefix + "byteorder");
         if (bo != null) {
@@ -101,8 +107,8 @@ public final class PthReader {
             }
         }
         ZipEntry pkl = zip.getEntry(prefix + "data.pkl");
-        byte[] pickle = readEntry(file, zip, pkl, Integer.MAX_VALUE - 8);
-        TorchHost host = new TorchHost(file, zip, prefix, order);
+        byte[] pickle = readEntry(file, zip, pkl, (int) Math.min(MAX_PICKLE, maxInflated(pkl, fileSize)));
+        TorchHost host = new TorchHost(file, zip, prefix, order, fileSize);
         Object top = Unpickler.load(pickle, file, host);
         return toHostTensors(file, stateDict(file, top));
     }
@@ -123,6 +129,15 @@ public final class PthReader {
             return "legacy torch.save format (before torch 1.6) is not supported; re-save it with a newer torch";
         }
         return n == 0 ? "empty file, not a PyTorch checkpoint" : "not a PyTorch checkpoint (not a zip archive, or truncated)";
+    }
+
+    /**
+     * The most bytes an entry can hold given the file's size: a stored entry no more than the file,
+     * a deflated one no more than deflate's largest ratio (1032:1) allows.
+     */
+    private static long maxInflated(ZipEntry e, long fileSize) {
+        long packed = e.getCompressedSize() >= 0 ? Math.min(e.getCompressedSize(), fileSize) : fileSize;
+        return e.getMethod() == ZipEntry.STORED ? packed : packed * 1032L;
     }
 
     /** Reads a whole entry, refusing more than {@code max} bytes; grows only as data actually arrive. */
@@ -238,9 +253,11 @@ public final class PthReader {
         private final ZipFile zip;
         private final String prefix;
         private final ByteOrder order;
+        private final long fileSize;
         private final Map<String, Storage> storages = new HashMap<>();
 
-        TorchHost(Path file, ZipFile zip, String prefix, ByteOrder order) {
+        TorchHost(Path file, ZipFile zip, String prefix, ByteOrder order, long fileSize) {
+            this.fileSize = fileSize;
             this.file = file;
             this.zip = zip;
             this.prefix = prefix;
@@ -317,8 +334,9 @@ public final class PthReader {
                 throw error("storage " + key + " claims " + numel + " elements, more than can be read");
             }
             long need = numel * dtype.bytes;
-            if (e.getSize() >= 0 && e.getSize() < need) {
-                throw error("storage " + key + " holds " + e.getSize() + " bytes, the pickle claims " + numel + " "
+            long holds = Math.min(e.getSize() >= 0 ? e.getSize() : Long.MAX_VALUE, maxInflated(e, fileSize));
+            if (holds < need) {
+                throw error("storage " + key + " holds at most " + holds + " bytes, the pickle claims " + numel + " "
                         + dtype.name().toLowerCase() + " elements (" + need + " bytes)");
             }
             byte[] raw;

@@ -150,7 +150,10 @@ public final class Safetensors {
             }
             json = el.getAsJsonObject();
         } catch (JsonParseException | IllegalStateException e) {
-            throw new InvalidInputException(file, "malformed safetensors header (" + e.getMessage() + ")");
+            // Gson's message names the position, then adds a second line with a link: keep the first
+            Throwable why = e.getCause() != null ? e.getCause() : e;
+            String first = String.valueOf(why.getMessage()).lines().findFirst().orElse("").trim();
+            throw new InvalidInputException(file, "malformed safetensors header JSON (" + first + ")");
         }
         long dataStart = 8 + n;
         long dataSize = size - dataStart;

@@ -2,12 +2,8 @@ package org.restorerwkv.checkpoint;
 
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
@@ -27,31 +23,12 @@ public final class Weights {
 
     /** Reads a state dict from a .pth or .safetensors file (chosen by content, not name). */
     public static LinkedHashMap<String, HostTensor> read(Path file) throws IOException {
-        byte[] head;
-        try (InputStream in = Files.newInputStream(file)) {
-            head = in.readNBytes(4);
-        } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file, "no such weights file");
-        }
-        if (head.length == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
-            return PthReader.read(file);
-        }
-        if (head.length < 4) {
-            throw new InvalidInputException(file, "empty or truncated weights file");
-        }
-        return Safetensors.read(file);
+        return Checkpoints.read(file);
     }
 
-    /** Writes a state dict as .pth (PyTorch) or .safetensors, by the file's extension. */
+    /** Writes .safetensors (with the config in its metadata) or .pth, by the file's extension. */
     public static void write(Path file, Map<String, HostTensor> state, ModelConfig config) throws IOException {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".pth") || name.endsWith(".pt")) {
-            PthWriter.write(file, state);
-        } else if (name.endsWith(".safetensors")) {
-            Safetensors.write(file, state, config == null ? Map.of() : Map.of(CONFIG_METADATA, config.toJson()));
-        } else {
-            throw new InvalidInputException(file, "unknown weights extension (use .pth or .safetensors)");
-        }
+        Checkpoints.write(file, state, config == null ? Map.of() : Map.of(CONFIG_METADATA, config.toJson()));
     }
 
     /**
@@ -77,7 +54,7 @@ public final class Weights {
 
     /** The config stored with a checkpoint, or the one its shapes imply. */
     public static ModelConfig configOf(Path file, Map<String, HostTensor> state) throws IOException {
-        if (!isPth(file)) {
+        if (Checkpoints.isSafetensors(file)) {
             String json = Safetensors.readMetadata(file).get(CONFIG_METADATA);
             if (json != null) {
                 try {
@@ -93,13 +70,6 @@ public final class Weights {
             return ModelConfig.inferFrom(shapes);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(file, e.getMessage());
-        }
-    }
-
-    private static boolean isPth(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] h = in.readNBytes(2);
-            return h.length == 2 && h[0] == 'P' && h[1] == 'K';
         }
     }
 }

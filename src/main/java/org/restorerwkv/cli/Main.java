@@ -15,6 +15,11 @@ import picocli.CommandLine.Command;
         subcommands = {
             InfoCommand.class,
             RestoreCommand.class,
+            BenchCommand.class,
+            ConvertCommand.class,
+            SimulateCommand.class,
+            MakeDatasetCommand.class,
+            ErfCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

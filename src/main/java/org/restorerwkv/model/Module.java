@@ -66,6 +66,17 @@ abstract class Module extends AbstractBlock {
         return b.forward(ps, new NDList(x), training).singletonOrThrow();
     }
 
+    /**
+     * Overwrites a parameter's values in place (index_put_, outside autograd). DJL's set(Buffer)
+     * would do too, but it runs under a deprecated libtorch guard that prints a warning.
+     */
+    static void copyInto(NDArray target, float[] values) {
+        try (NDManager scope = target.getManager().newSubManager()) {
+            NDArray src = scope.create(values, target.getShape());
+            target.set(new ai.djl.ndarray.index.NDIndex("..."), src);
+        }
+    }
+
     // ---- layout changes between image (B,C,H,W) and row-major tokens (B,T=H*W,C) ----
 
     static NDArray tokens(NDArray x) {

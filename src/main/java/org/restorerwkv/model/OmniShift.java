@@ -41,6 +41,11 @@ public final class OmniShift extends Module {
         conv5x5Reparam.freezeParameters(true);
     }
 
+    /** Runs Omni-Shift alone on x (B, C, H, W): the training form, or the fused 5x5 in inference. */
+    public NDArray forward(NDArray x, boolean training) {
+        return forward(new ParameterStore(x.getManager(), false), x, training);
+    }
+
     @Override
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         if (training) {
@@ -79,7 +84,7 @@ public final class OmniShift extends Module {
             NDArray centre = w1.mul(al[1]).add(al[0]); // identity + 1x1 both sit on the centre tap
             fused.set(new NDIndex(":, :, 2:3, 2:3"), fused.get(new NDIndex(":, :, 2:3, 2:3")).add(centre));
             fused.set(new NDIndex(":, :, 1:4, 1:4"), fused.get(new NDIndex(":, :, 1:4, 1:4")).add(w3.mul(al[2])));
-            target.set(fused.toFloatArray());
+            copyInto(target, fused.toFloatArray());
         }
         reparamStale = false;
     }

@@ -57,6 +57,7 @@ public final class RestoreRwkv extends Module {
     private final Stage decoderLevel1;
     private final Stage refinement;
     private final Conv2d output;
+    private WkvKernel wkvKernel = WkvKernel.AUTO;
 
     /** Builds the block tree; call {@link #initialize(NDManager, long)} before use. */
     public RestoreRwkv(ModelConfig c) {
@@ -249,7 +250,7 @@ public final class RestoreRwkv extends Module {
                         throw new IllegalArgumentException("non-finite value in " + e.getKey());
                     }
                 }
-                e.getValue().getArray().set(t.data());
+                copyInto(e.getValue().getArray(), t.data());
             }
         }
         invalidateReparam();
@@ -271,11 +272,17 @@ public final class RestoreRwkv extends Module {
 
     /** Selects the Bi-WKV implementation of every SpatialMix. */
     public void setWkvKernel(WkvKernel kernel) {
+        wkvKernel = kernel;
         for (Stage s : stages()) {
             for (RwkvBlock b : s.blocks()) {
                 b.att().setKernel(kernel);
             }
         }
+    }
+
+    /** The Bi-WKV implementation last selected (AUTO until {@link #setWkvKernel} is called). */
+    public WkvKernel wkvKernel() {
+        return wkvKernel;
     }
 
     private List<Stage> stages() {

@@ -31,6 +31,16 @@ public final class RwkvBlock extends Module {
         ffn = child("ffn", new ChannelMix(channels, hiddenRate), Layers.image(channels));
     }
 
+    /** Runs the block alone on x (B, C, H, W). */
+    public NDArray forward(NDArray x, boolean training) {
+        return forward(new ParameterStore(x.getManager(), false), x, training);
+    }
+
+    /** Selects the Bi-WKV implementation of this block's spatial mix. */
+    public void setWkvKernel(WkvKernel kernel) {
+        att.setKernel(kernel);
+    }
+
     @Override
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         Shape s = x.getShape();

@@ -34,6 +34,7 @@ import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.metrics.MetricAccumulator;
 import org.restorerwkv.metrics.SliceMetrics;
+import org.restorerwkv.model.EngineCheck;
 import org.restorerwkv.model.ModelConfig;
 import org.restorerwkv.model.RestoreRwkv;
 
@@ -158,6 +159,7 @@ public final class Trainer {
                             + e.getMessage());
                 }
             }
+            boolean perSample = needsPerSampleBackward(manager);
             PatchSampler sampler = new PatchSampler(train, o.seed(), o.batchSize(), o.patchSize(), o.augment(), o.balanced());
             Restorer restorer = new Restorer(model, manager, 1);
             double lastLoss = log.steps().isEmpty() ? Double.NaN : log.steps().get(log.steps().size() - 1).loss();
@@ -167,7 +169,7 @@ public final class Trainer {
                 for (long it = start; it < o.iterations(); it++) {
                     double lr = schedule.at(it);
                     Batch batch = loader.next();
-                    double loss = step(model, manager, adam, batch, lr);
+                    double loss = step(model, manager, adam, batch, lr, perSample);
                     long done = it + 1;
                     if (!Double.isFinite(loss)) {
                         throw new IllegalStateException("loss became " + loss + " at iteration " + done
@@ -210,19 +212,14 @@ public final class Trainer {
     }
 
     /**
-     * One optimizer step on a batch; returns the batch's loss before the update.
-     *
-     * <p>On CPU the batch is back-propagated one sample at a time, each sample's loss scaled by
-     * 1/B, and the gradients accumulate: the same gradient as the whole batch (the loss is a mean
-     * over equally sized patches and the network has no batch statistics). The bundled libtorch
-     * 2.5.1 CPU computes wrong convolution input gradients for batches of more than one image (two
-     * stacked Conv2d layers with batch 2 already disagree with finite differences, and vary from
-     * run to run with several threads); with one image per backward they match finite differences.
+     * One optimizer step on a batch; returns the batch's loss before the update. With
+     * {@code perSample} the batch is back-propagated one image at a time, each image's loss scaled
+     * by 1/B, the gradients accumulating: the same gradient as the whole batch (the loss is a mean
+     * over equally sized patches and the network has no batch statistics).
      */
-    private double step(RestoreRwkv model, NDManager manager, Adam adam, Batch b, double lr) {
+    private double step(RestoreRwkv model, NDManager manager, Adam adam, Batch b, double lr, boolean perSample) {
         double loss = 0;
         try (NDManager scope = ParameterScope.open(model, manager)) {
-            boolean perSample = !manager.getDevice().isGpu();
             int chunk = perSample ? 1 : b.size();
             int area = b.patch() * b.patch();
             for (int i = 0; i < b.size(); i += chunk) {
@@ -245,6 +242,17 @@ public final class Trainer {
             model.invalidateReparam();
         }
         return loss;
+    }
+
+    /**
+     * Whether batches are back-propagated image by image: always on CPU. The bundled libtorch 2.5.1
+     * CPU computes wrong convolution input gradients for batches of more than one image on some
+     * processors (oneDNN AVX-512, {@link EngineCheck}); even with {@code DNNL_MAX_CPU_ISA=AVX2} a
+     * tiny Restore-RWKV trained with batch 2 reached NaN at its second step on the development
+     * machine, while one image per backward gives gradients that match finite differences.
+     */
+    private static boolean needsPerSampleBackward(NDManager manager) {
+        return !manager.getDevice().isGpu();
     }
 
     /** Validates, logs per-modality means and the score (modality MEAN), returns the score. */

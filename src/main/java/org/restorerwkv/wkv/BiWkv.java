@@ -79,26 +79,64 @@ public final class BiWkv {
         long len = s.get(1);
         long ch = s.get(2);
         DataType out = v.getDataType();
-        NDArray kd = toFloat64(k);
-        NDArray vd = toFloat64(v);
-        NDArray wd = toFloat64(w.reshape(1, 1, ch)); // (1,1,C)
-        NDArray ud = toFloat64(u.reshape(1, 1, ch));
+        // float32 holds e^±87: enough when decay span + key spread stay well inside it
+        boolean wide = exponentSpan(w, k, len) > FLOAT32_SPAN;
+        NDArray kk = wide ? toFloat64(k) : k;
+        NDArray vv = wide ? toFloat64(v) : v;
+        NDArray ww = wide ? toFloat64(w.reshape(1, 1, ch)) : w.reshape(1, 1, ch); // (1,1,C)
+        NDArray uu = wide ? toFloat64(u.reshape(1, 1, ch)) : u.reshape(1, 1, ch);
+        DataType dt = kk.getDataType();
         // the max shift cancels between numerator and denominator: no gradient through it
-        NDArray e = kd.sub(kd.max(new int[] {1}, true).stopGradient()).exp(); // (B,T,C), in (0,1]
-        NDArray t = m.arange(0, (int) len, 1, DataType.FLOAT64).reshape(1, len, 1); // (1,T,1)
-        NDArray wt = wd.mul(t); // (1,T,C): w*t
-        NDArray xl = e.mul(wt.exp()); // e_i exp(w i)
-        NDArray xr = e.mul(wt.neg().exp()); // e_i exp(-w i)
-        NDArray sl = wt.sub(wd).neg().exp(); // exp(-w (t-1))
-        NDArray sr = wt.add(wd).exp(); // exp(w (t+1))
-        NDArray self = ud.exp().mul(e); // exp(u + k_t - max)
-        NDArray num = sl.mul(exclusivePrefix(xl.mul(vd), bsz, len, ch))
-                .add(sr.mul(exclusiveSuffix(xr.mul(vd), bsz, len, ch)))
-                .add(self.mul(vd));
-        NDArray den = sl.mul(exclusivePrefix(xl, bsz, len, ch))
-                .add(sr.mul(exclusiveSuffix(xr, bsz, len, ch)))
-                .add(self);
-        return castKeepingGradient(num.div(den), out);
+        NDArray e = kk.sub(kk.max(new int[] {1}, true).stopGradient()).exp(); // (B,T,C), in (0,1]
+        // positions centred on the sequence, so exp(±w t) spans e^±|decay|/2 instead of e^±|decay|
+        NDArray t = m.arange(0, (int) len, 1, dt).sub((len - 1) / 2.0).reshape(1, len, 1); // (1,T,1)
+        NDArray wt = ww.mul(t); // (1,T,C)
+        NDArray up = wt.exp(); // exp(w t)
+        NDArray down = wt.neg().exp(); // exp(-w t)
+        NDArray ew = ww.exp(); // exp(w)
+        // left:  sum_{i<t} exp(-(t-1-i) w) x_i = exp(-w (t-1)) * sum_{i<t} exp(w i) x_i
+        // right: sum_{i>t} exp(-(i-t-1) w) x_i = exp( w (t+1)) * sum_{i>t} exp(-w i) x_i
+        // x = (e v, e) stacked on a new axis: numerator and denominator share every pass
+        NDArray ev = NDArrays.stack(new NDList(e.mul(vv), e), 2); // (B,T,2,C)
+        NDArray left = exclusivePrefix(ev.mul(up.expandDims(2)), len).mul(down.mul(ew).expandDims(2));
+        NDArray right = exclusiveSuffix(ev.mul(down.expandDims(2)), len).mul(up.mul(ew).expandDims(2));
+        NDArray nd = left.add(right).add(ev.mul(uu.exp().expandDims(2))); // + exp(u) * (e v, e)
+        NDArray y = nd.get(new NDIndex(":, :, 0, :")).div(nd.get(new NDIndex(":, :, 1, :")));
+        return castKeepingGradient(y, out);
+    }
+
+    /** Beyond this exponent span (decay span plus key spread) the float64 path is taken. */
+    private static final double FLOAT32_SPAN = 60;
+
+    /** max|w|·T + max over batch and channel of (max k - min k): the widest exponent range. */
+    private static double exponentSpan(NDArray w, NDArray k, long len) {
+        float[] wa = w.toFloatArray();
+        double wmax = 0;
+        for (float x : wa) {
+            wmax = Math.max(wmax, Math.abs(x));
+        }
+        float[] spread = k.max(new int[] {1}).sub(k.min(new int[] {1})).toFloatArray();
+        double kmax = 0;
+        for (float x : spread) {
+            kmax = Math.max(kmax, x);
+        }
+        return wmax * len + kmax;
+    }
+
+    /** sum_{i<t} x_i along axis 1 of (B, T, ...), by shifting before the cumsum (no cancellation). */
+    private static NDArray exclusivePrefix(NDArray x, long len) {
+        if (len == 1) {
+            return x.zerosLike();
+        }
+        Shape one = x.getShape().slice(0, 1).add(1).addAll(x.getShape().slice(2));
+        NDArray zero = x.getManager().zeros(one, x.getDataType());
+        NDArray shifted = NDArrays.concat(new NDList(zero, x.get(new NDIndex(":, :{}", len - 1))), 1);
+        return shifted.cumSum(1);
+    }
+
+    /** sum_{i>t} x_i along axis 1. */
+    private static NDArray exclusiveSuffix(NDArray x, long len) {
+        return exclusivePrefix(x.flip(1), len).flip(1);
     }
 
     // DJL's toType() runs under torch::NoGradGuard, which would cut the graph; type promotion
@@ -118,21 +156,6 @@ public final class BiWkv {
         NDArray out = x.getManager().zeros(x.getShape(), type);
         out.set(new NDIndex("..."), x);
         return out;
-    }
-
-    /** sum_{i<t} x_i along axis 1, by shifting before the cumsum (no cancellation). */
-    private static NDArray exclusivePrefix(NDArray x, long bsz, long len, long ch) {
-        if (len == 1) {
-            return x.zerosLike();
-        }
-        NDArray zero = x.getManager().zeros(new Shape(bsz, 1, ch), x.getDataType());
-        NDArray shifted = NDArrays.concat(new NDList(zero, x.get(new NDIndex(":, :{}", len - 1))), 1);
-        return shifted.cumSum(1);
-    }
-
-    /** sum_{i>t} x_i along axis 1. */
-    private static NDArray exclusiveSuffix(NDArray x, long bsz, long len, long ch) {
-        return exclusivePrefix(x.flip(1), bsz, len, ch).flip(1);
     }
 
     /**

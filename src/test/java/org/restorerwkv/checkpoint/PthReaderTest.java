@@ -109,6 +109,29 @@ class PthReaderTest {
     }
 
     @Test
+    void readsStoragesSavedOnAGpuToHostMemory() throws Exception {
+        // parameters.pth with the storage location 'cpu' rewritten to 'cuda:0', as a GPU run saves it
+        Path f = dir.resolve("gpu.pth");
+        byte[] cpu = {'X', 3, 0, 0, 0, 'c', 'p', 'u'};
+        byte[] cuda = {'X', 6, 0, 0, 0, 'c', 'u', 'd', 'a', ':', '0'};
+        PthTestFiles.rezip(PthTestFiles.resource("checkpoint/parameters.pth"), f,
+                (name, data) -> name.endsWith("data.pkl") ? replace(data, cpu, cuda) : data);
+        assertEquals(Map.of("w", new HostTensor(new long[] {2, 2}, new float[] {1.5f, -2, 0.25f, 8})), PthReader.read(f));
+    }
+
+    private static byte[] replace(byte[] data, byte[] what, byte[] with) {
+        for (int i = 0; i + what.length <= data.length; i++) {
+            if (Arrays.equals(Arrays.copyOfRange(data, i, i + what.length), what)) {
+                byte[] out = Arrays.copyOf(data, data.length - what.length + with.length);
+                System.arraycopy(with, 0, out, i, with.length);
+                System.arraycopy(data, i + what.length, out, i + with.length, data.length - i - what.length);
+                return out;
+            }
+        }
+        throw new AssertionError("pattern not in pickle");
+    }
+
+    @Test
     void honoursBigEndianByteorder() throws Exception {
         Map<String, HostTensor> sd = PthReader.read(PthTestFiles.resource("checkpoint/bigendian.pth"));
         assertEquals(new HostTensor(new long[] {3}, new float[] {1.5f, -2.25f, 1e-3f}), sd.get("be32"));
@@ -190,7 +213,7 @@ class PthReaderTest {
         Path f = dir.resolve("short.pth");
         PthTestFiles.rezip(good, f, (name, data) -> name.endsWith("data/0") ? Arrays.copyOf(data, 8) : data);
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> PthReader.read(f));
-        assertTrue(e.getMessage().startsWith(f + ": storage 0 holds 8 bytes"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(f + ": storage 0 holds at most 8 bytes"), e.getMessage());
     }
 
     @Test
@@ -236,6 +259,18 @@ class PthReaderTest {
         PthTestFiles.zip(npz, Map.of("a.npy", new byte[10]));
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> PthReader.read(npz));
         assertTrue(e.getMessage().contains("no <name>/data.pkl"), e.getMessage());
+    }
+
+    @Test
+    void torchScriptArchivesAreNamed() throws Exception {
+        Path f = dir.resolve("scripted.pt");
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("scripted/data.pkl", new Pickle().op(0x80, 2).global("__torch__.Net", "Net").op('.').bytes());
+        entries.put("scripted/code/__torch__/net.py", "def forward(self): ...".getBytes(StandardCharsets.US_ASCII));
+        entries.put("scripted/constants.pkl", new Pickle().op(0x80, 2, ')', '.').bytes());
+        PthTestFiles.zip(f, entries);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> PthReader.read(f));
+        assertTrue(e.getMessage().contains("TorchScript model"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,190 @@
+package org.restorerwkv.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.restorerwkv.model.ModelConfig;
+import org.restorerwkv.model.RestoreRwkv;
+import org.restorerwkv.wkv.BiWkv;
+
+/** The measurements behind {@code restore-rwkv bench}: timings of whole-model passes and kernels. */
+public final class Bench {
+
+    /** One timed configuration. */
+    public record Result(String config, int size, String mode, int batch, double medianS, double minS,
+                         double gflops, double peakRssMb) {}
+
+    /** An optimizer step run after each training backward (the trainer's Adam, or none). */
+    public interface Step {
+        void apply(RestoreRwkv model);
+    }
+
+    private Bench() {}
+
+    /** Times {@code runs} calls after {@code warmup} untimed ones; returns seconds, sorted. */
+    public static double[] time(int warmup, int runs, Runnable r) {
+        for (int i = 0; i < warmup; i++) {
+            r.run();
+        }
+        double[] t = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            long t0 = System.nanoTime();
+            r.run();
+            t[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        Arrays.sort(t);
+        return t;
+    }
+
+    public static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    /** Inference (train=false) or a training step (forward, L1, backward, optimizer step). */
+    public static Result model(String name, ModelConfig config, int size, int batch, boolean train,
+                               int warmup, int runs, Step step, NDManager manager) {
+        RestoreRwkv model = RestoreRwkv.create(config, manager, 0);
+        float[] data = random(batch * config.inpChannels() * size * size, 1);
+        Shape shape = new Shape(batch, config.inpChannels(), size, size);
+        Runnable pass = () -> {
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray x = scope.create(data, shape);
+                if (!train) {
+                    model.forward(x, false).toFloatArray();
+                    return;
+                }
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray loss = model.forward(x, true).sub(x).abs().mean();
+                    gc.backward(loss);
+                }
+                if (step != null) {
+                    step.apply(model);
+                }
+            }
+        };
+        double[] t = time(warmup, runs, pass);
+        double macs = (train ? Flops.trainStepMacs(config, size, size) : Flops.forwardMacs(config, size, size)) * batch;
+        double med = median(t);
+        return new Result(name, size, train ? "train" : "infer", batch, med, t[0], 2 * macs / med / 1e9, peakRssMb());
+    }
+
+    /** Achieved GFLOP/s of a square float32 matmul through libtorch: the machine's practical peak. */
+    public static double matmulPeakGflops(NDManager manager, int n) {
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray a = scope.randomUniform(-1, 1, new Shape(n, n));
+            NDArray b = scope.randomUniform(-1, 1, new Shape(n, n));
+            double[] t = time(2, 5, () -> {
+                try (NDManager s = scope.newSubManager()) {
+                    NDArray c = a.matMul(b);
+                    c.attach(s);
+                    c.getFloat(0, 0);
+                }
+            });
+            return 2.0 * n * n * n / t[0] / 1e9;
+        }
+    }
+
+    /** Seconds (median) of the differentiable and the fused Bi-WKV on (1, T, C). */
+    public static double[] wkv(int tokens, int channels, int warmup, int runs, NDManager manager) {
+        float[] k = random(tokens * channels, 2);
+        float[] v = random(tokens * channels, 3);
+        float[] w = random(channels, 4);
+        float[] u = random(channels, 5);
+        for (int i = 0; i < channels; i++) {
+            w[i] = (w[i] - 0.5f) * 8 / tokens;
+            u[i] = u[i] / tokens;
+        }
+        Shape s = new Shape(1, tokens, channels);
+        double diff = median(time(warmup, runs, () -> {
+            try (NDManager scope = manager.newSubManager()) {
+                BiWkv.differentiable(scope.create(w), scope.create(u), scope.create(k, s), scope.create(v, s)).toFloatArray();
+            }
+        }));
+        float[] y = new float[k.length];
+        int side = (int) Math.sqrt(tokens);
+        boolean square = side * side == tokens;
+        double fused = median(time(warmup, runs, () ->
+                BiWkv.fused(w, u, k, v, y, 1, square ? side : 1, square ? side : tokens, channels, false)));
+        return new double[] {diff, fused};
+    }
+
+    /** Peak resident set size of this process (VmHWM), in MB; NaN where /proc is absent. */
+    public static double peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D+", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
+    }
+
+    /** Current resident set size (VmRSS), in MB. */
+    public static double rssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("\\D+", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
+    }
+
+    /** Least-squares slope of log(time) against log(pixels): 1 means linear in pixels. */
+    public static double scalingExponent(List<Result> results) {
+        List<double[]> pts = new ArrayList<>();
+        for (Result r : results) {
+            pts.add(new double[] {Math.log((double) r.size() * r.size()), Math.log(r.medianS())});
+        }
+        if (pts.size() < 2) {
+            return Double.NaN;
+        }
+        double mx = pts.stream().mapToDouble(p -> p[0]).average().orElse(0);
+        double my = pts.stream().mapToDouble(p -> p[1]).average().orElse(0);
+        double num = 0;
+        double den = 0;
+        for (double[] p : pts) {
+            num += (p[0] - mx) * (p[1] - my);
+            den += (p[0] - mx) * (p[0] - mx);
+        }
+        return num / den;
+    }
+
+    static float[] random(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) r.nextDouble();
+        }
+        return a;
+    }
+
+    /** Runs each measurement and reports it as it finishes. */
+    public static List<Result> sweep(String name, ModelConfig config, int[] sizes, int batch, boolean train,
+                                     int warmup, int runs, Step step, NDManager manager, Consumer<Result> report) {
+        List<Result> out = new ArrayList<>();
+        for (int s : sizes) {
+            Result r = model(name, config, s, batch, train, warmup, runs, step, manager);
+            report.accept(r);
+            out.add(r);
+        }
+        return out;
+    }
+}

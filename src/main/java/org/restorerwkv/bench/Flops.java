@@ -1,0 +1,49 @@
+package org.restorerwkv.bench;
+
+import org.restorerwkv.model.ModelConfig;
+
+/**
+ * Multiply-adds of one forward pass of Restore-RWKV on one H x W image, counted analytically from
+ * the architecture: convolutions and linear layers (the matmul-like work). Bi-WKV, layer norms and
+ * element-wise ops are O(T·C) with small constants and are left out, as FLOP counts usually do.
+ */
+public final class Flops {
+
+    private Flops() {}
+
+    /** MACs of an inference-form forward pass (Omni-Shift as one depthwise 5x5). */
+    public static double forwardMacs(ModelConfig c, int height, int width) {
+        double d = c.dim();
+        double t1 = (double) height * width;
+        double t2 = t1 / 4;
+        double t3 = t1 / 16;
+        double t4 = t1 / 64;
+        int[] n = c.numBlocks();
+        double macs = 0;
+        macs += c.inpChannels() * d * 9 * t1; // patch_embed
+        macs += n[0] * block(c, d, t1) + n[1] * block(c, 2 * d, t2) + n[2] * block(c, 4 * d, t3) + n[3] * block(c, 8 * d, t4);
+        macs += d * (d / 2) * 9 * t1 + 2 * d * d * 9 * t2 + 4 * d * (2 * d) * 9 * t3; // down convs (C -> C/2)
+        macs += 8 * d * 16 * d * 9 * t4 + 4 * d * 8 * d * 9 * t3 + 2 * d * 4 * d * 9 * t2; // up convs (C -> 2C)
+        macs += 8 * d * 4 * d * t3 + 4 * d * 2 * d * t2; // reduce_chan 1x1
+        macs += n[2] * block(c, 4 * d, t3) + n[1] * block(c, 2 * d, t2) + n[0] * block(c, 2 * d, t1); // decoders
+        macs += c.numRefinementBlocks() * block(c, 2 * d, t1);
+        macs += 2 * d * c.outChannels() * 9 * t1; // output conv
+        return macs;
+    }
+
+    /** One RWKV block on T tokens of C channels. */
+    static double block(ModelConfig c, double ch, double tokens) {
+        double hidden = c.hiddenRate() * ch;
+        double spatial = 4 * ch * ch * tokens + 25 * ch * tokens; // k, v, r, output + Omni-Shift
+        double channel = (2 * hidden * ch + ch * ch) * tokens + 25 * ch * tokens; // key, value, receptance + Omni-Shift
+        return spatial + channel;
+    }
+
+    /**
+     * MACs of a training step: the forward in training form (Omni-Shift's 1+9+25 taps plus the
+     * identity) and a backward of about twice the forward.
+     */
+    public static double trainStepMacs(ModelConfig c, int height, int width) {
+        return 3 * forwardMacs(c, height, width);
+    }
+}

@@ -1,0 +1,52 @@
+package org.restorerwkv.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.restorerwkv.checkpoint.Weights;
+import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.io.InvalidInputException;
+import org.restorerwkv.io.VolumeFormats;
+import org.restorerwkv.model.ModelConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Converts scans between image formats, or weights between .pth and .safetensors. */
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = {"Convert scans between NIfTI (.nii, .nii.gz), DICOM (file or series directory), NPY/NPZ, PNG and TIFF,",
+            "or model weights between PyTorch .pth and .safetensors (same key names). OUT's extension picks the format."})
+public final class ConvertCommand implements Callable<Integer> {
+
+    @Option(names = "--input", required = true, paramLabel = "IN", description = "Input file.")
+    Path input;
+
+    @Option(names = "--output", required = true, paramLabel = "OUT", description = "Output file; its extension picks the format.")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.exists(input)) {
+            throw new InvalidInputException(input, "no such file");
+        }
+        if (Files.exists(output) && Files.isSameFile(input, output)) {
+            throw new InvalidInputException(output, "the output would overwrite the input");
+        }
+        if (!isWeights(output)) {
+            VolumeFormats.convert(input, output);
+            System.err.printf(Locale.ROOT, "wrote %s%n", output);
+            return 0;
+        }
+        LinkedHashMap<String, HostTensor> state = Weights.read(input);
+        ModelConfig config = Weights.configOf(input, state);
+        Weights.write(output, state, config);
+        System.err.printf(Locale.ROOT, "wrote %s: %d tensors (%s)%n", output, state.size(), config);
+        return 0;
+    }
+
+    static boolean isWeights(Path p) {
+        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return n.endsWith(".pth") || n.endsWith(".pt") || n.endsWith(".safetensors");
+    }
+}

@@ -1,0 +1,142 @@
+package org.restorerwkv.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * Picks the reader of a file by its magic bytes (extension only as a last resort) and the writer
+ * by the output name.
+ *
+ * <p>Inputs: a directory (DICOM series), NIfTI-1/2 ({@code .nii}, {@code .nii.gz}), DICOM with or
+ * without preamble, NumPy {@code .npy} / {@code .npz} (a single array of rank 2 or 3, or leading
+ * axes of size 1), PNG, TIFF.
+ *
+ * <p>Outputs by name: {@code .nii} / {@code .nii.gz} (float32, see {@link NiftiFormat}),
+ * {@code .dcm} (one slice), an existing directory or a name without extension (DICOM series, see
+ * {@link DicomWriter}), {@code .npy} (float32, shape (D, H, W)), {@code .npz} (one array named
+ * "volume"), {@code .png} / {@code .tif} / {@code .tiff} (16-bit grey, see {@link ImageFormat}).
+ */
+public final class VolumeFormats {
+
+    private VolumeFormats() {}
+
+    /** Output kinds by name. */
+    public enum OutputKind { NIFTI, DICOM_FILE, DICOM_SERIES, NPY, NPZ, PNG, TIFF }
+
+    public static Volume read(Path in) throws IOException {
+        if (Files.isDirectory(in)) {
+            return DicomFormat.readSeries(in);
+        }
+        if (!Files.isRegularFile(in)) {
+            throw new InvalidInputException(in, "no such file or directory");
+        }
+        byte[] head;
+        try (InputStream s = Files.newInputStream(in)) {
+            head = s.readNBytes(1024);
+        }
+        // DICOM first: a DICOM preamble may itself hold a TIFF header (dual-personality files)
+        if (head.length >= 132 && head[128] == 'D' && head[129] == 'I' && head[130] == 'C' && head[131] == 'M') {
+            return DicomFormat.readFile(in);
+        }
+        if (NiftiFormat.isGzip(head)) {
+            byte[] inner;
+            try (InputStream s = new GZIPInputStream(Files.newInputStream(in))) {
+                inner = s.readNBytes(540);
+            } catch (IOException e) {
+                throw new InvalidInputException(in, "corrupt gzip stream (" + e.getMessage() + ")");
+            }
+            if (!NiftiFormat.looksLikeNifti(inner)) {
+                throw new InvalidInputException(in, "gzip file that does not hold a NIfTI image");
+            }
+            return NiftiFormat.read(in);
+        }
+        if (NiftiFormat.looksLikeNifti(head)) {
+            return NiftiFormat.read(in);
+        }
+        if (head.length >= 6 && (head[0] & 0xff) == 0x93 && head[1] == 'N' && head[2] == 'U') {
+            return fromArray(in, Npy.read(in));
+        }
+        if (head.length >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
+            Map<String, HostTensor> arrays = Npy.readNpz(in);
+            if (arrays.size() != 1) {
+                throw new InvalidInputException(in, ".npz holds " + arrays.size() + " arrays " + arrays.keySet()
+                        + "; a volume needs exactly one");
+            }
+            return fromArray(in, arrays.values().iterator().next());
+        }
+        if (ImageFormat.isPng(head) || ImageFormat.isTiff(head)) {
+            return ImageFormat.read(in);
+        }
+        String name = in.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (DicomParser.looksLikeDicom(head) || name.endsWith(".dcm") || name.endsWith(".dicom")) {
+            return DicomFormat.readFile(in);
+        }
+        throw new InvalidInputException(in, "unrecognised file format (expected NIfTI, DICOM, NPY/NPZ, PNG or TIFF)");
+    }
+
+    private static Volume fromArray(Path in, HostTensor t) throws InvalidInputException {
+        try {
+            return Volume.of(t);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(in, e.getMessage());
+        }
+    }
+
+    /** What {@link #write} makes of a path; throws for names it cannot map. */
+    public static OutputKind outputKind(Path out) throws InvalidInputException {
+        String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".nii") || name.endsWith(".nii.gz")) {
+            return OutputKind.NIFTI;
+        }
+        if (name.endsWith(".dcm")) {
+            return OutputKind.DICOM_FILE;
+        }
+        if (name.endsWith(".npy")) {
+            return OutputKind.NPY;
+        }
+        if (name.endsWith(".npz")) {
+            return OutputKind.NPZ;
+        }
+        if (name.endsWith(".png")) {
+            return OutputKind.PNG;
+        }
+        if (name.endsWith(".tif") || name.endsWith(".tiff")) {
+            return OutputKind.TIFF;
+        }
+        if (Files.isDirectory(out) || !name.contains(".")) {
+            return OutputKind.DICOM_SERIES;
+        }
+        throw new InvalidInputException(out, "unknown output format; use .nii, .nii.gz, .dcm, a directory"
+                + " (DICOM series), .npy, .npz, .png, .tif or .tiff");
+    }
+
+    public static void write(Path out, Volume v) throws IOException {
+        switch (outputKind(out)) {
+            case NIFTI -> NiftiFormat.write(out, v);
+            case DICOM_FILE -> DicomWriter.writeFile(out, v);
+            case DICOM_SERIES -> DicomWriter.writeSeries(out, v);
+            case NPY -> Npy.write(out, v.toHostTensor());
+            case NPZ -> AtomicFiles.write(out, os -> {
+                ZipOutputStream zip = new ZipOutputStream(os);
+                zip.putNextEntry(new ZipEntry("volume.npy"));
+                Npy.write(zip, v.toHostTensor());
+                zip.closeEntry();
+                zip.finish();
+            });
+            case PNG, TIFF -> ImageFormat.write(out, v);
+        }
+    }
+
+    /** Reads {@code in} (any readable format) and writes it as {@code out}'s format. */
+    public static void convert(Path in, Path out) throws IOException {
+        outputKind(out); // fail on a bad output name before reading a large input
+        write(out, read(in));
+    }
+}

@@ -1,0 +1,146 @@
+package org.restorerwkv.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.restorerwkv.TestResources;
+import org.restorerwkv.checkpoint.Weights;
+import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.io.Npy;
+
+/**
+ * The authors' model definition on a small network (dim 8, blocks [1,1,1,1], refinement 1, 32x32):
+ * weights from its torch.save'd state_dict, outputs in both modes, the L1 loss and every gradient.
+ */
+class ReferenceParityTest {
+
+    private static final String DIR = "parity/tiny-32x32/";
+    private static NDManager manager;
+    private static RestoreRwkv model;
+    private static NDArray input;
+
+    @BeforeAll
+    static void load() throws Exception {
+        manager = NDManager.newBaseManager();
+        model = Weights.loadModel(TestResources.path(DIR + "weights.pth"), null, manager);
+        input = nd(Npy.read(TestResources.path(DIR + "input.npy")));
+    }
+
+    @AfterAll
+    static void close() {
+        manager.close();
+    }
+
+    @Test
+    void configIsReadOffTheCheckpoint() throws Exception {
+        JsonObject meta = JsonParser.parseString(Files.readString(TestResources.path(DIR + "meta.json"))).getAsJsonObject();
+        assertEquals(ModelConfig.fromJson(meta.toString()), model.config());
+        assertEquals(meta.get("num_parameters").getAsLong(), model.parameterCount());
+    }
+
+    @Test
+    void inferenceModeOutputMatchesWithFusedKernel() throws Exception {
+        model.setWkvKernel(WkvKernel.AUTO);
+        assertMaxAbs("out_eval (fused)", expected("out_eval.npy"), model.forward(input, false).toFloatArray(), 1e-4);
+    }
+
+    @Test
+    void inferenceModeOutputMatchesWithDifferentiableKernel() throws Exception {
+        model.setWkvKernel(WkvKernel.DIFFERENTIABLE);
+        try {
+            assertMaxAbs("out_eval (differentiable)", expected("out_eval.npy"), model.forward(input, false).toFloatArray(), 1e-4);
+        } finally {
+            model.setWkvKernel(WkvKernel.AUTO);
+        }
+    }
+
+    @Test
+    void outputConvActivationMatchesBeforeTheGlobalResidual() throws Exception {
+        Map<String, HostTensor> act = Npy.readNpz(TestResources.path(DIR + "activations_eval.npz"));
+        assertNotNull(act.get("output"));
+        float[] y = model.forward(input, false).toFloatArray();
+        float[] x = input.toFloatArray();
+        float[] out = act.get("output").data(); // output conv, before the global residual
+        float[] sum = new float[out.length];
+        for (int i = 0; i < out.length; i++) {
+            sum[i] = out[i] + x[i];
+        }
+        assertMaxAbs("output + x", sum, y, 1e-4);
+    }
+
+    @Test
+    void trainingModeOutputLossAndEveryGradientMatch() throws Exception {
+        JsonObject meta = JsonParser.parseString(Files.readString(TestResources.path(DIR + "meta.json"))).getAsJsonObject();
+        Map<String, HostTensor> grads = Npy.readNpz(TestResources.path(DIR + "grads.npz"));
+        NDArray target = nd(Npy.read(TestResources.path(DIR + "target.npy")));
+        Map<String, Parameter> params = model.namedParameters();
+        for (Parameter p : params.values()) {
+            if (p.getArray().hasGradient()) {
+                p.getArray().getGradient().muli(0); // DJL accumulates gradients across collectors
+            }
+        }
+        float loss;
+        float[] out;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray y = model.forward(input, true);
+            NDArray l = y.sub(target).abs().mean();
+            out = y.toFloatArray();
+            loss = l.getFloat();
+            gc.backward(l);
+        }
+        assertMaxAbs("out_train", expected("out_train.npy"), out, 1e-4);
+        assertEquals(meta.get("l1_loss_train_mode").getAsDouble(), loss, 1e-5, "L1 loss");
+        int compared = 0;
+        for (Map.Entry<String, HostTensor> g : grads.entrySet()) {
+            Parameter p = params.get(g.getKey());
+            assertNotNull(p, "no parameter for gradient " + g.getKey());
+            float[] ref = g.getValue().data();
+            double maxRef = 1;
+            for (float v : ref) {
+                maxRef = Math.max(maxRef, Math.abs(v));
+            }
+            assertMaxAbs("grad " + g.getKey(), ref, p.getArray().getGradient().toFloatArray(), 1e-3 * maxRef);
+            compared++;
+        }
+        assertEquals(params.size() - count(params, "conv5x5_reparam"), compared, "every trained parameter has a reference gradient");
+    }
+
+    private static long count(Map<String, Parameter> params, String part) {
+        return params.keySet().stream().filter(k -> k.contains(part)).count();
+    }
+
+    private static float[] expected(String name) throws Exception {
+        Path p = TestResources.path(DIR + name);
+        return Npy.read(p).data();
+    }
+
+    private static NDArray nd(HostTensor t) {
+        return manager.create(t.data(), new Shape(t.shape()));
+    }
+
+    static void assertMaxAbs(String what, float[] expected, float[] actual, double tol) {
+        assertEquals(expected.length, actual.length, what + " length");
+        double d = 0;
+        for (int i = 0; i < expected.length; i++) {
+            assertTrue(Float.isFinite(actual[i]), what + " non-finite at " + i);
+            d = Math.max(d, Math.abs(expected[i] - actual[i]));
+        }
+        System.out.printf("%s: max |diff| %.3g (tolerance %.3g)%n", what, d, tol);
+        assertTrue(d <= tol, what + ": max |diff| " + d + " > " + tol);
+    }
+}
