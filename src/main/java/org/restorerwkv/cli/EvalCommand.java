@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.restorerwkv.data.Modality;
-import org.restorerwkv.data.NpySliceSource;
+import org.restorerwkv.data.VolumeSliceSource;
 import org.restorerwkv.data.PairedDataset;
 import org.restorerwkv.data.Split;
 import org.restorerwkv.infer.Restorer;
@@ -62,7 +62,7 @@ public final class EvalCommand implements Callable<Integer> {
             if (pred == null || target == null || modality == null) {
                 throw new IllegalArgumentException("--pred, --target and --modality go together");
             }
-            acc = FileComparison.compare(pred, target, Modality.parse(modality), new NpySliceSource());
+            acc = FileComparison.compare(pred, target, Modality.parse(modality), new VolumeSliceSource());
         } else {
             if (data == null) {
                 throw new IllegalArgumentException("give --pred/--target/--modality, or --weights with --data");
@@ -71,7 +71,7 @@ public final class EvalCommand implements Callable<Integer> {
             for (String m : modalities) {
                 mods.add(Modality.parse(m));
             }
-            PairedDataset ds = new PairedDataset(data, Split.parse(split), mods, new NpySliceSource(), 0);
+            PairedDataset ds = new PairedDataset(data, Split.parse(split), mods, new VolumeSliceSource(), 0);
             try (NDManager manager = NDManager.newBaseManager(model.device())) {
                 RestoreRwkv net = model.load(manager);
                 acc = SplitEvaluator.evaluateAll(new Restorer(net, manager, 1), ds, out);

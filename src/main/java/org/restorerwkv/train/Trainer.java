@@ -24,7 +24,7 @@ import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.data.Batch;
 import org.restorerwkv.data.BatchLoader;
 import org.restorerwkv.data.Modality;
-import org.restorerwkv.data.NpySliceSource;
+import org.restorerwkv.data.VolumeSliceSource;
 import org.restorerwkv.data.PairedDataset;
 import org.restorerwkv.data.PatchSampler;
 import org.restorerwkv.data.SliceSource;
@@ -74,7 +74,7 @@ public final class Trainer {
     private StepListener listener;
 
     public Trainer(TrainOptions options) {
-        this(options, new NpySliceSource());
+        this(options, new VolumeSliceSource());
     }
 
     /** A trainer reading images through {@code source}. */
