@@ -330,7 +330,7 @@ public final class Trainer {
 
     private ProgressBar progressBar(long start) {
         return new ProgressBarBuilder().setTaskName("train").setInitialMax(options.iterations())
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).showSpeed()
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).setMaxRenderedLength(120).showSpeed()
                 .startsFrom(start, Duration.ZERO).build();
     }
 }
