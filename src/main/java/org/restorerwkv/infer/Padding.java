@@ -15,7 +15,7 @@ public final class Padding {
     }
 
     /** Source index of padded position i in [0, n + pad) for a signal of length n. */
-    static int reflect(int i, int n) {
+    public static int reflect(int i, int n) {
         if (n == 1) {
             return 0;
         }

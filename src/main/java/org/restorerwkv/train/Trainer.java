@@ -1,0 +1,336 @@
+package org.restorerwkv.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.restorerwkv.checkpoint.Safetensors;
+import org.restorerwkv.checkpoint.Weights;
+import org.restorerwkv.data.Batch;
+import org.restorerwkv.data.BatchLoader;
+import org.restorerwkv.data.Modality;
+import org.restorerwkv.data.VolumeSliceSource;
+import org.restorerwkv.data.PairedDataset;
+import org.restorerwkv.data.PatchSampler;
+import org.restorerwkv.data.SliceSource;
+import org.restorerwkv.data.Split;
+import org.restorerwkv.infer.Restorer;
+import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.io.InvalidInputException;
+import org.restorerwkv.metrics.MetricAccumulator;
+import org.restorerwkv.metrics.SliceMetrics;
+import org.restorerwkv.model.EngineCheck;
+import org.restorerwkv.model.ModelConfig;
+import org.restorerwkv.model.RestoreRwkv;
+
+/**
+ * Trains Restore-RWKV with the reference protocol ({@link TrainOptions}).
+ *
+ * <p>Run directory: {@code latest.safetensors} (model weights, Adam state under
+ * {@code optimizer.exp_avg.*} / {@code optimizer.exp_avg_sq.*}, and in the metadata the iteration,
+ * Adam step, best score and the options that fix the data order), {@code best.safetensors} (model
+ * weights with the best validation score: mean over modalities of the per-modality mean PSNR), and
+ * the logs of {@link TrainLog}. Checkpoints are written atomically. The data order and crops are a
+ * function of (seed, iteration), so {@code resume} continues a killed run at the same iteration,
+ * learning rate and data as if it had never stopped.
+ */
+public final class Trainer {
+
+    public static final String LATEST = "latest.safetensors";
+    public static final String BEST = "best.safetensors";
+    static final String OPTIMIZER_PREFIX = "optimizer.";
+    private static final String META = "restore_rwkv.train.";
+
+    /** What happened in one optimizer step ({@code iteration} counts completed steps, from 1). */
+    public record StepRecord(long iteration, double loss, double lr) {}
+
+    /** Called after every step, before that step's validation and checkpoint. */
+    @FunctionalInterface
+    public interface StepListener {
+        void onStep(StepRecord step) throws IOException;
+    }
+
+    /** Outcome of {@link #run()}. */
+    public record Result(long iterations, double lastLoss, double bestScore, long bestIteration,
+            Path latestCheckpoint, Path bestCheckpoint) {}
+
+    private final TrainOptions options;
+    private final SliceSource source;
+    private StepListener listener;
+
+    public Trainer(TrainOptions options) {
+        this(options, new VolumeSliceSource());
+    }
+
+    /** A trainer reading images through {@code source}. */
+    public Trainer(TrainOptions options, SliceSource source) {
+        ModelConfig c = options.model();
+        if (c.inpChannels() != 1 || c.outChannels() != 1) {
+            throw new IllegalArgumentException("training uses single-channel slices: the model needs inp_channels = "
+                    + "out_channels = 1, got " + c.inpChannels() + " and " + c.outChannels());
+        }
+        this.options = options;
+        this.source = source;
+    }
+
+    public void setListener(StepListener listener) {
+        this.listener = listener;
+    }
+
+    /** Trains until {@code options.iterations()} steps are done (from the checkpoint when resuming). */
+    public Result run() throws IOException {
+        TrainOptions o = options;
+        Path runDir = o.runDir();
+        Files.createDirectories(runDir);
+        Path latest = runDir.resolve(LATEST);
+        Path best = runDir.resolve(BEST);
+        if (!o.resume() && Files.exists(latest)) {
+            throw new InvalidInputException(runDir, "already holds a training checkpoint (" + LATEST
+                    + "): resume it or choose another run directory");
+        }
+        PairedDataset train = new PairedDataset(o.dataRoot(), Split.TRAIN, o.modalities(), source, o.cacheBytes());
+        PairedDataset val = null;
+        List<Integer> valIndices = List.of();
+        if (o.valEvery() > 0) {
+            val = new PairedDataset(o.dataRoot(), Split.VALIDATION, o.modalities(), source, o.cacheBytes() / 4);
+            valIndices = SplitEvaluator.evenlySpaced(val.size(), o.valSlices());
+        }
+        CosineSchedule schedule = new CosineSchedule(o.lr(), o.minLr(), o.iterations());
+        try (NDManager manager = NDManager.newBaseManager()) {
+            RestoreRwkv model = RestoreRwkv.create(o.model(), manager, o.seed());
+            Adam adam = new Adam(model.namedParameters(), 0.9, 0.999, 1e-8);
+            long start = 0;
+            double bestScore = Double.NEGATIVE_INFINITY;
+            long bestIteration = 0;
+            TrainLog log = new TrainLog();
+            if (o.resume() && Files.exists(latest)) {
+                Map<String, String> meta = Safetensors.readMetadata(latest);
+                checkCompatible(latest, meta);
+                LinkedHashMap<String, HostTensor> all = Safetensors.read(latest);
+                Map<String, HostTensor> weights = new LinkedHashMap<>();
+                Map<String, HostTensor> optim = new LinkedHashMap<>();
+                all.forEach((k, t) -> {
+                    if (k.startsWith(OPTIMIZER_PREFIX)) {
+                        optim.put(k.substring(OPTIMIZER_PREFIX.length()), t);
+                    } else {
+                        weights.put(k, t);
+                    }
+                });
+                try {
+                    model.load(weights);
+                    adam.load(optim, Long.parseLong(meta.get(META + "adam_step")));
+                    start = Long.parseLong(meta.get(META + "iteration"));
+                    bestScore = Double.parseDouble(meta.get(META + "best_score"));
+                    bestIteration = Long.parseLong(meta.get(META + "best_iteration"));
+                } catch (RuntimeException e) {
+                    throw new InvalidInputException(latest, "unusable training checkpoint: " + e.getMessage());
+                }
+                if (Files.exists(best)) {
+                    // a best checkpoint written after the latest one must not be overwritten by a worse one
+                    String s = Safetensors.readMetadata(best).get(META + "score");
+                    if (s != null && Double.parseDouble(s) > bestScore) {
+                        bestScore = Double.parseDouble(s);
+                        bestIteration = Long.parseLong(Safetensors.readMetadata(best).get(META + "iteration"));
+                    }
+                }
+                log = TrainLog.read(runDir, start);
+            } else if (o.initFrom() != null) {
+                LinkedHashMap<String, HostTensor> init = Weights.read(o.initFrom());
+                init.keySet().removeIf(k -> k.startsWith(OPTIMIZER_PREFIX));
+                try {
+                    model.load(init);
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidInputException(o.initFrom(), "does not fit the model (" + o.model() + "): "
+                            + e.getMessage());
+                }
+            }
+            boolean perSample = needsPerSampleBackward(manager);
+            PatchSampler sampler = new PatchSampler(train, o.seed(), o.batchSize(), o.patchSize(), o.augment(), o.balanced());
+            Restorer restorer = new Restorer(model, manager, 1);
+            double lastLoss = log.steps().isEmpty() ? Double.NaN : log.steps().get(log.steps().size() - 1).loss();
+            String lastVal = bestIteration > 0 ? String.format(Locale.ROOT, "%.2f", bestScore) : "-";
+            try (BatchLoader loader = new BatchLoader(sampler, start, o.workers(), o.prefetch());
+                    ProgressBar bar = o.progress() ? progressBar(start) : null) {
+                for (long it = start; it < o.iterations(); it++) {
+                    double lr = schedule.at(it);
+                    Batch batch = loader.next();
+                    double loss = step(model, manager, adam, batch, lr, perSample);
+                    long done = it + 1;
+                    if (!Double.isFinite(loss)) {
+                        throw new IllegalStateException("loss became " + loss + " at iteration " + done
+                                + "; the last checkpoint is " + latest);
+                    }
+                    lastLoss = loss;
+                    log.addStep(done, loss, lr);
+                    if (listener != null) {
+                        listener.onStep(new StepRecord(done, loss, lr));
+                    }
+                    if (val != null && (done % o.valEvery() == 0 || done == o.iterations())) {
+                        double score;
+                        try (NDManager scope = ParameterScope.open(model, manager)) {
+                            score = validate(restorer, val, valIndices, done, log);
+                        }
+                        lastVal = String.format(Locale.ROOT, "%.2f", score);
+                        if (score > bestScore) {
+                            bestScore = score;
+                            bestIteration = done;
+                            Map<String, String> meta = new LinkedHashMap<>();
+                            meta.put(Weights.CONFIG_METADATA, o.model().toJson());
+                            meta.put(META + "iteration", Long.toString(done));
+                            meta.put(META + "score", Double.toString(score));
+                            Safetensors.write(best, model.stateDict(), meta);
+                        }
+                    }
+                    if (done % o.checkpointEvery() == 0 || done == o.iterations()) {
+                        writeLatest(latest, model, adam, done, bestScore, bestIteration);
+                        log.write(runDir);
+                    }
+                    if (bar != null) {
+                        bar.step();
+                        bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4g lr %.3g val %s dB", loss, lr, lastVal));
+                    }
+                }
+            }
+            return new Result(o.iterations(), lastLoss, bestScore, bestIteration, latest,
+                    Files.exists(best) ? best : null);
+        }
+    }
+
+    /**
+     * One optimizer step on a batch; returns the batch's loss before the update. With
+     * {@code perSample} the batch is back-propagated one image at a time, each image's loss scaled
+     * by 1/B, the gradients accumulating: the same gradient as the whole batch (the loss is a mean
+     * over equally sized patches and the network has no batch statistics).
+     */
+    private double step(RestoreRwkv model, NDManager manager, Adam adam, Batch b, double lr, boolean perSample) {
+        double loss = 0;
+        try (NDManager scope = ParameterScope.open(model, manager)) {
+            int chunk = perSample ? 1 : b.size();
+            int area = b.patch() * b.patch();
+            for (int i = 0; i < b.size(); i += chunk) {
+                Shape shape = new Shape(chunk, 1, b.patch(), b.patch());
+                NDArray x = scope.create(Arrays.copyOfRange(b.lq(), i * area, (i + chunk) * area), shape); // (n,1,P,P)
+                NDArray y = scope.create(Arrays.copyOfRange(b.hq(), i * area, (i + chunk) * area), shape);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray out = model.forward(x, true);
+                    NDArray l = options.loss().apply(out, y, options.charbonnierEps()).mul((float) chunk / b.size());
+                    gc.backward(l);
+                    loss += l.getFloat();
+                }
+            }
+            if (Double.isFinite(loss)) {
+                adam.step(lr);
+            } else {
+                adam.zeroGradients();
+            }
+            // the fused Omni-Shift weights are stale after every update
+            model.invalidateReparam();
+        }
+        return loss;
+    }
+
+    /**
+     * Whether batches are back-propagated image by image: always on CPU. The bundled libtorch 2.5.1
+     * CPU computes wrong convolution input gradients for batches of more than one image on some
+     * processors (oneDNN AVX-512, {@link EngineCheck}); even with {@code DNNL_MAX_CPU_ISA=AVX2} a
+     * tiny Restore-RWKV trained with batch 2 reached NaN at its second step on the development
+     * machine, while one image per backward gives gradients that match finite differences.
+     */
+    private static boolean needsPerSampleBackward(NDManager manager) {
+        return !manager.getDevice().isGpu();
+    }
+
+    /** Validates, logs per-modality means and the score (modality MEAN), returns the score. */
+    private static double validate(Restorer restorer, PairedDataset val, List<Integer> indices, long iteration,
+            TrainLog log) throws IOException {
+        MetricAccumulator acc = SplitEvaluator.evaluate(restorer, val, indices);
+        double sum = 0;
+        int n = 0;
+        for (Modality m : acc.modalities()) {
+            SliceMetrics s = acc.mean(m);
+            log.addVal(iteration, m.name(), s.psnr(), s.ssim(), s.rmse());
+            if (!Double.isNaN(s.psnr())) {
+                sum += s.psnr();
+                n++;
+            }
+        }
+        double score = n == 0 ? Double.NaN : sum / n;
+        log.addVal(iteration, "MEAN", score, Double.NaN, Double.NaN);
+        return score;
+    }
+
+    private void writeLatest(Path latest, RestoreRwkv model, Adam adam, long iteration, double bestScore,
+            long bestIteration) throws IOException {
+        LinkedHashMap<String, HostTensor> tensors = model.stateDict();
+        adam.state().forEach((k, t) -> tensors.put(OPTIMIZER_PREFIX + k, t));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(Weights.CONFIG_METADATA, options.model().toJson());
+        meta.put(META + "iteration", Long.toString(iteration));
+        meta.put(META + "adam_step", Long.toString(adam.stepCount()));
+        meta.put(META + "best_score", Double.toString(bestScore));
+        meta.put(META + "best_iteration", Long.toString(bestIteration));
+        meta.putAll(dataOrderOptions());
+        Safetensors.write(latest, tensors, meta);
+    }
+
+    /** The options a resumed run must share with the original to continue it exactly. */
+    private Map<String, String> dataOrderOptions() {
+        TrainOptions o = options;
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(META + "seed", Long.toString(o.seed()));
+        m.put(META + "iterations", Long.toString(o.iterations()));
+        m.put(META + "batch_size", Integer.toString(o.batchSize()));
+        m.put(META + "patch_size", Integer.toString(o.patchSize()));
+        m.put(META + "lr", Double.toString(o.lr()));
+        m.put(META + "min_lr", Double.toString(o.minLr()));
+        m.put(META + "loss", o.loss().name());
+        m.put(META + "augment", Boolean.toString(o.augment()));
+        m.put(META + "balanced", Boolean.toString(o.balanced()));
+        m.put(META + "modalities", o.modalities().stream().map(Modality::name).sorted().collect(Collectors.joining(",")));
+        return m;
+    }
+
+    private void checkCompatible(Path latest, Map<String, String> meta) throws InvalidInputException {
+        List<String> diffs = new ArrayList<>();
+        dataOrderOptions().forEach((k, v) -> {
+            String stored = meta.get(k);
+            if (!v.equals(stored)) {
+                diffs.add(k.substring(META.length()) + " " + stored + " (now " + v + ")");
+            }
+        });
+        String config = meta.get(Weights.CONFIG_METADATA);
+        if (config == null || !ModelConfig.fromJson(config).equals(options.model())) {
+            diffs.add("model config " + config);
+        }
+        for (String k : new String[] {"iteration", "adam_step", "best_score", "best_iteration"}) {
+            if (meta.get(META + k) == null) {
+                diffs.add(k + " missing");
+            }
+        }
+        if (!diffs.isEmpty()) {
+            throw new InvalidInputException(latest, "cannot resume with these options: checkpoint has "
+                    + String.join(", ", diffs));
+        }
+    }
+
+    private ProgressBar progressBar(long start) {
+        return new ProgressBarBuilder().setTaskName("train").setInitialMax(options.iterations())
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).setMaxRenderedLength(120).showSpeed()
+                .startsFrom(start, Duration.ZERO).build();
+    }
+}
