@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
             SimulateCommand.class,
             MakeDatasetCommand.class,
             ErfCommand.class,
+            TrainCommand.class,
+            EvalCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -4,13 +4,16 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 
-/** DJL's Conv2d and Linear, built as the reference's nn.Conv2d / nn.Linear (stride 1, zero padding). */
+/**
+ * DJL's depthwise Conv2d and Linear, built as the reference's nn.Conv2d / nn.Linear (stride 1, zero
+ * padding). Dense convolutions are {@link TapConv}.
+ */
 final class Layers {
 
     private Layers() {}
 
     /** nn.Conv2d(in, out, k, padding=k/2, groups, bias): weight (out, in/groups, k, k). */
-    static Conv2d conv(int in, int out, int kernel, int groups, boolean bias) {
+    private static Conv2d conv(int in, int out, int kernel, int groups, boolean bias) {
         Conv2d c = Conv2d.builder()
                 .setKernelShape(new Shape(kernel, kernel))
                 .setFilters(out)

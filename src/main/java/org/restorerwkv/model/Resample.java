@@ -2,7 +2,6 @@ package org.restorerwkv.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 
 /**
@@ -13,12 +12,12 @@ import ai.djl.training.ParameterStore;
 public final class Resample extends Module {
 
     private final boolean down;
-    private final Conv2d conv;
+    private final TapConv conv;
 
     private Resample(int channels, boolean down) {
         this.down = down;
         int out = down ? channels / 2 : channels * 2;
-        conv = child("body.0", Layers.conv(channels, out, 3, 1, false), Layers.image(channels));
+        conv = child("body.0", new TapConv(channels, out, 3, false), Layers.image(channels));
     }
 
     /** conv3x3 C->C/2, PixelUnshuffle(2): (B, C, H, W) -> (B, 2C, H/2, W/2). */

@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
@@ -39,7 +38,7 @@ import org.restorerwkv.io.HostTensor;
 public final class RestoreRwkv extends Module {
 
     private final ModelConfig config;
-    private final Conv2d patchEmbed;
+    private final TapConv patchEmbed;
     private final Stage encoderLevel1;
     private final Resample down12;
     private final Stage encoderLevel2;
@@ -48,15 +47,15 @@ public final class RestoreRwkv extends Module {
     private final Resample down34;
     private final Stage latent;
     private final Resample up43;
-    private final Conv2d reduceChanLevel3;
+    private final TapConv reduceChanLevel3;
     private final Stage decoderLevel3;
     private final Resample up32;
-    private final Conv2d reduceChanLevel2;
+    private final TapConv reduceChanLevel2;
     private final Stage decoderLevel2;
     private final Resample up21;
     private final Stage decoderLevel1;
     private final Stage refinement;
-    private final Conv2d output;
+    private final TapConv output;
     private WkvKernel wkvKernel = WkvKernel.AUTO;
 
     /** Builds the block tree; call {@link #initialize(NDManager, long)} before use. */
@@ -66,7 +65,7 @@ public final class RestoreRwkv extends Module {
         int[] n = c.numBlocks();
         int r = c.recurrence();
         int hr = c.hiddenRate();
-        patchEmbed = child("patch_embed", Layers.conv(c.inpChannels(), d, 3, 1, true), Layers.image(c.inpChannels()));
+        patchEmbed = child("patch_embed", new TapConv(c.inpChannels(), d, 3, true), Layers.image(c.inpChannels()));
         encoderLevel1 = child("encoder_level1", new Stage(n[0], d, r, hr), Layers.image(d));
         down12 = child("down1_2", Resample.down(d), Layers.image(d));
         encoderLevel2 = child("encoder_level2", new Stage(n[1], 2 * d, r, hr), Layers.image(2 * d));
@@ -75,15 +74,15 @@ public final class RestoreRwkv extends Module {
         down34 = child("down3_4", Resample.down(4 * d), Layers.image(4 * d));
         latent = child("latent", new Stage(n[3], 8 * d, r, hr), Layers.image(8 * d));
         up43 = child("up4_3", Resample.up(8 * d), Layers.image(8 * d));
-        reduceChanLevel3 = child("reduce_chan_level3", Layers.conv(8 * d, 4 * d, 1, 1, true), Layers.image(8 * d));
+        reduceChanLevel3 = child("reduce_chan_level3", new TapConv(8 * d, 4 * d, 1, true), Layers.image(8 * d));
         decoderLevel3 = child("decoder_level3", new Stage(n[2], 4 * d, r, hr), Layers.image(4 * d));
         up32 = child("up3_2", Resample.up(4 * d), Layers.image(4 * d));
-        reduceChanLevel2 = child("reduce_chan_level2", Layers.conv(4 * d, 2 * d, 1, 1, true), Layers.image(4 * d));
+        reduceChanLevel2 = child("reduce_chan_level2", new TapConv(4 * d, 2 * d, 1, true), Layers.image(4 * d));
         decoderLevel2 = child("decoder_level2", new Stage(n[1], 2 * d, r, hr), Layers.image(2 * d));
         up21 = child("up2_1", Resample.up(2 * d), Layers.image(2 * d));
         decoderLevel1 = child("decoder_level1", new Stage(n[0], 2 * d, r, hr), Layers.image(2 * d));
         refinement = child("refinement", new Stage(c.numRefinementBlocks(), 2 * d, r, hr), Layers.image(2 * d));
-        output = child("output", Layers.conv(2 * d, c.outChannels(), 3, 1, true), Layers.image(2 * d));
+        output = child("output", new TapConv(2 * d, c.outChannels(), 3, true), Layers.image(2 * d));
     }
 
     /** A model with PyTorch-default random weights drawn from {@code seed}. */

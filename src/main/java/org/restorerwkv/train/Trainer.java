@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,7 +33,6 @@ import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.metrics.MetricAccumulator;
 import org.restorerwkv.metrics.SliceMetrics;
-import org.restorerwkv.model.EngineCheck;
 import org.restorerwkv.model.ModelConfig;
 import org.restorerwkv.model.RestoreRwkv;
 
@@ -159,7 +157,6 @@ public final class Trainer {
                             + e.getMessage());
                 }
             }
-            boolean perSample = needsPerSampleBackward(manager);
             PatchSampler sampler = new PatchSampler(train, o.seed(), o.batchSize(), o.patchSize(), o.augment(), o.balanced());
             Restorer restorer = new Restorer(model, manager, 1);
             double lastLoss = log.steps().isEmpty() ? Double.NaN : log.steps().get(log.steps().size() - 1).loss();
@@ -169,7 +166,7 @@ public final class Trainer {
                 for (long it = start; it < o.iterations(); it++) {
                     double lr = schedule.at(it);
                     Batch batch = loader.next();
-                    double loss = step(model, manager, adam, batch, lr, perSample);
+                    double loss = step(model, manager, adam, batch, lr);
                     long done = it + 1;
                     if (!Double.isFinite(loss)) {
                         throw new IllegalStateException("loss became " + loss + " at iteration " + done
@@ -212,26 +209,19 @@ public final class Trainer {
     }
 
     /**
-     * One optimizer step on a batch; returns the batch's loss before the update. With
-     * {@code perSample} the batch is back-propagated one image at a time, each image's loss scaled
-     * by 1/B, the gradients accumulating: the same gradient as the whole batch (the loss is a mean
-     * over equally sized patches and the network has no batch statistics).
+     * One optimizer step on a batch: forward in training form, loss, backward, Adam. (Dense
+     * convolutions are {@link org.restorerwkv.model.TapConv}, whose batched gradients are exact.)
      */
-    private double step(RestoreRwkv model, NDManager manager, Adam adam, Batch b, double lr, boolean perSample) {
+    private double step(RestoreRwkv model, NDManager manager, Adam adam, Batch b, double lr) {
         double loss = 0;
         try (NDManager scope = ParameterScope.open(model, manager)) {
-            int chunk = perSample ? 1 : b.size();
-            int area = b.patch() * b.patch();
-            for (int i = 0; i < b.size(); i += chunk) {
-                Shape shape = new Shape(chunk, 1, b.patch(), b.patch());
-                NDArray x = scope.create(Arrays.copyOfRange(b.lq(), i * area, (i + chunk) * area), shape); // (n,1,P,P)
-                NDArray y = scope.create(Arrays.copyOfRange(b.hq(), i * area, (i + chunk) * area), shape);
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray out = model.forward(x, true);
-                    NDArray l = options.loss().apply(out, y, options.charbonnierEps()).mul((float) chunk / b.size());
-                    gc.backward(l);
-                    loss += l.getFloat();
-                }
+            Shape shape = new Shape(b.size(), 1, b.patch(), b.patch());
+            NDArray x = scope.create(b.lq(), shape); // (B,1,P,P)
+            NDArray y = scope.create(b.hq(), shape);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray l = options.loss().apply(model.forward(x, true), y, options.charbonnierEps());
+                gc.backward(l);
+                loss = l.getFloat();
             }
             if (Double.isFinite(loss)) {
                 adam.step(lr);
@@ -242,17 +232,6 @@ public final class Trainer {
             model.invalidateReparam();
         }
         return loss;
-    }
-
-    /**
-     * Whether batches are back-propagated image by image: always on CPU. The bundled libtorch 2.5.1
-     * CPU computes wrong convolution input gradients for batches of more than one image on some
-     * processors (oneDNN AVX-512, {@link EngineCheck}); even with {@code DNNL_MAX_CPU_ISA=AVX2} a
-     * tiny Restore-RWKV trained with batch 2 reached NaN at its second step on the development
-     * machine, while one image per backward gives gradients that match finite differences.
-     */
-    private static boolean needsPerSampleBackward(NDManager manager) {
-        return !manager.getDevice().isGpu();
     }
 
     /** Validates, logs per-modality means and the score (modality MEAN), returns the score. */

@@ -1,0 +1,92 @@
+package org.restorerwkv.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.UniformInitializer;
+import ai.djl.util.PairList;
+
+/**
+ * nn.Conv2d(in, out, k, padding=k/2, bias) (stride 1, zero padding, groups 1) computed as a sum
+ * over the k*k taps of (out, in) x (in, H*W) matrix products, keys {@code weight}, {@code bias}.
+ *
+ * <p>Why not libtorch's convolution: on AVX-512 CPUs (seen on AMD EPYC) libtorch 2.5.1 routes
+ * dense float convolutions through oneDNN, whose backward returns wrong (run-to-run varying,
+ * sometimes NaN) input gradients, and whose forward is wrong too once limited to AVX2. Matrix
+ * products go to the BLAS and are exact; depthwise convolutions are not affected.
+ */
+public final class TapConv extends AbstractBlock {
+
+    private final int in;
+    private final int out;
+    private final int kernel;
+    private final Parameter weight;
+    private final Parameter bias;
+
+    public TapConv(int in, int out, int kernel, boolean withBias) {
+        this.in = in;
+        this.out = out;
+        this.kernel = kernel;
+        float bound = (float) (1.0 / Math.sqrt((double) in * kernel * kernel)); // PyTorch default init
+        weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(out, in, kernel, kernel)).optInitializer(new UniformInitializer(bound)).build());
+        bias = withBias ? addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS)
+                .optShape(new Shape(out)).optInitializer(new UniformInitializer(bound)).build()) : null;
+    }
+
+    /** x (B, in, H, W) -> (B, out, H, W). */
+    public NDArray forward(ParameterStore ps, NDArray x, boolean training) {
+        NDArray w = ps.getValue(weight, x.getDevice(), training); // (out, in, k, k)
+        return conv(x, w, bias == null ? null : ps.getValue(bias, x.getDevice(), training), kernel);
+    }
+
+    /** The convolution itself, on explicit weights. */
+    public static NDArray conv(NDArray x, NDArray w, NDArray b, int kernel) {
+        Shape s = x.getShape();
+        long bsz = s.get(0);
+        long cin = s.get(1);
+        long h = s.get(2);
+        long wd = s.get(3);
+        long cout = w.getShape().get(0);
+        int p = kernel / 2;
+        NDArray y;
+        if (kernel == 1) {
+            y = w.reshape(cout, cin).matMul(x.reshape(bsz, cin, h * wd)); // (B, out, HW)
+        } else {
+            NDArray xp = x.pad(new Shape(p, p, p, p), 0); // (B, in, H+2p, W+2p)
+            y = null;
+            for (int dy = 0; dy < kernel; dy++) {
+                for (int dx = 0; dx < kernel; dx++) {
+                    NDArray tap = w.get(new NDIndex(":, :, {}, {}", dy, dx)); // (out, in)
+                    NDArray shifted = xp.get(new NDIndex(":, :, {}:{}, {}:{}", dy, dy + h, dx, dx + wd))
+                            .reshape(bsz, cin, h * wd);
+                    NDArray term = tap.matMul(shifted); // (B, out, HW)
+                    y = y == null ? term : y.add(term);
+                }
+            }
+        }
+        if (b != null) {
+            y = y.add(b.reshape(1, cout, 1));
+        }
+        return y.reshape(bsz, cout, h, wd);
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(forward(ps, inputs.singletonOrThrow(), training));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape s = inputShapes[0];
+        return new Shape[] {new Shape(s.get(0), out, s.get(2), s.get(3))};
+    }
+
+    public int inChannels() {
+        return in;
+    }
+}

@@ -1,0 +1,105 @@
+package org.restorerwkv.model;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.training.GradientCollector;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * TapConv against libtorch's convolution in float64 (which never goes through oneDNN), forward and
+ * all three gradients, at sizes where libtorch's float32 path would use oneDNN (batch > 1 or
+ * large planes) and with channel counts that are not multiples of 16.
+ */
+class TapConvTest {
+
+    @ParameterizedTest
+    @CsvSource({"2,12,12,3,64,64", "1,12,7,3,64,64", "4,1,16,3,40,24", "2,16,8,3,32,32", "3,24,12,1,20,36", "1,12,12,5,48,48"})
+    void equalsTheFloat64ConvolutionForwardAndBackward(int b, int cin, int cout, int k, int h, int w) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Engine.getInstance().setRandomSeed(7);
+            NDArray x = m.randomUniform(-2, 2, new Shape(b, cin, h, w));
+            NDArray wt = m.randomUniform(-1, 1, new Shape(cout, cin, k, k));
+            NDArray bias = m.randomUniform(-1, 1, new Shape(cout));
+            NDArray r = m.randomUniform(-1, 1, new Shape(b, cout, h, w));
+            NDArray[] ours = run(x, wt, bias, r, false, k);
+            NDArray[] ref = run(x.toType(DataType.FLOAT64, true), wt.toType(DataType.FLOAT64, true),
+                    bias.toType(DataType.FLOAT64, true), r.toType(DataType.FLOAT64, true), true, k);
+            String[] names = {"y", "dx", "dw", "db"};
+            for (int i = 0; i < 4; i++) {
+                float[] a = ours[i].toFloatArray();
+                float[] e = ref[i].toType(DataType.FLOAT32, true).toFloatArray();
+                double scale = 1;
+                double d = 0;
+                for (int j = 0; j < a.length; j++) {
+                    scale = Math.max(scale, Math.abs(e[j]));
+                    d = Math.max(d, Math.abs(a[j] - e[j]));
+                }
+                assertTrue(d <= 1e-5 * scale, names[i] + ": max |diff| " + d + " (scale " + scale + ")");
+            }
+        }
+    }
+
+    /** The depthwise convolutions Omni-Shift trains with stay on libtorch: guard that they are exact. */
+    @ParameterizedTest
+    @CsvSource({"2,12,1,64,64", "2,12,3,64,64", "4,16,5,40,24", "1,48,5,96,96"})
+    void libtorchDepthwiseConvolutionIsExact(int b, int c, int k, int h, int w) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Engine.getInstance().setRandomSeed(3);
+            NDArray x = m.randomUniform(-2, 2, new Shape(b, c, h, w));
+            NDArray wt = m.randomUniform(-1, 1, new Shape(c, 1, k, k));
+            NDArray r = m.randomUniform(-1, 1, new Shape(b, c, h, w));
+            NDArray[] ours = depthwise(x, wt, r, k);
+            NDArray[] ref = depthwise(x.toType(DataType.FLOAT64, true), wt.toType(DataType.FLOAT64, true),
+                    r.toType(DataType.FLOAT64, true), k);
+            for (int i = 0; i < 3; i++) {
+                float[] a = ours[i].toFloatArray();
+                float[] e = ref[i].toType(DataType.FLOAT32, true).toFloatArray();
+                double d = 0;
+                double scale = 1;
+                for (int j = 0; j < a.length; j++) {
+                    scale = Math.max(scale, Math.abs(e[j]));
+                    d = Math.max(d, Math.abs(a[j] - e[j]));
+                }
+                assertTrue(d <= 1e-5 * scale, "depthwise output/gradient " + i + ": max |diff| " + d);
+            }
+        }
+    }
+
+    private static NDArray[] depthwise(NDArray x, NDArray w, NDArray r, int k) {
+        NDArray xx = x.duplicate();
+        NDArray ww = w.duplicate();
+        xx.setRequiresGradient(true);
+        ww.setRequiresGradient(true);
+        NDArray y;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            y = Conv2d.conv2d(xx, ww, null, new Shape(1, 1), new Shape(k / 2, k / 2), new Shape(1, 1),
+                    (int) x.getShape().get(1)).singletonOrThrow();
+            gc.backward(y.mul(r).sum());
+        }
+        return new NDArray[] {y, xx.getGradient(), ww.getGradient()};
+    }
+
+    private static NDArray[] run(NDArray x, NDArray w, NDArray b, NDArray r, boolean reference, int k) {
+        NDArray xx = x.duplicate();
+        NDArray ww = w.duplicate();
+        NDArray bb = b.duplicate();
+        for (NDArray a : new NDArray[] {xx, ww, bb}) {
+            a.setRequiresGradient(true);
+        }
+        NDArray y;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            y = reference
+                    ? Conv2d.conv2d(xx, ww, bb, new Shape(1, 1), new Shape(k / 2, k / 2), new Shape(1, 1), 1).singletonOrThrow()
+                    : TapConv.conv(xx, ww, bb, k);
+            gc.backward(y.mul(r).sum());
+        }
+        return new NDArray[] {y, xx.getGradient(), ww.getGradient(), bb.getGradient()};
+    }
+}
