@@ -21,7 +21,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "ROOT", description = "Dataset root.")
     Path data;
 
-    @Option(names = "--run-dir", required = true, paramLabel = "DIR",
+    @Option(names = {"--out", "--run-dir"}, required = true, paramLabel = "DIR",
             description = "Checkpoints (latest/best .safetensors), train_log.csv, val_log.csv, curves.png.")
     Path runDir;
 
@@ -36,10 +36,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--iterations", defaultValue = "300000", description = "Total steps, also the cosine period (default: ${DEFAULT-VALUE}).")
     long iterations;
 
-    @Option(names = "--batch-size", defaultValue = "4", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = {"--batch", "--batch-size"}, defaultValue = "4", description = "Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
-    @Option(names = "--patch-size", defaultValue = "128", description = "Random crop side, a multiple of 8; smaller slices are reflect-padded (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"--patch", "--patch-size"}, defaultValue = "128", description = "Random crop side, a multiple of 8; smaller slices are reflect-padded (default: ${DEFAULT-VALUE}).")
     int patchSize;
 
     @Option(names = "--lr", defaultValue = "2e-4", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")

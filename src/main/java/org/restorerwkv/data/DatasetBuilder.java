@@ -96,9 +96,6 @@ public final class DatasetBuilder {
     /** The dataset written: the modality folder, the manifest and one entry per scan in name order. */
     public record Result(Path modalityDir, Path manifest, List<Entry> entries, int[] counts) {}
 
-    private static final List<String> IMAGE_EXTENSIONS =
-            List.of(".nii.gz", ".nii", ".dcm", ".dicom", ".npy", ".npz", ".png", ".tiff", ".tif");
-
     private final Simulation simulation;
     private final Simulation phantom;
     private final double[] fractions;
@@ -270,13 +267,7 @@ public final class DatasetBuilder {
         if (Files.isDirectory(scan.source())) {
             return name;
         }
-        String lower = name.toLowerCase(Locale.ROOT);
-        for (String ext : IMAGE_EXTENSIONS) {
-            if (lower.endsWith(ext) && lower.length() > ext.length()) {
-                return name.substring(0, name.length() - ext.length());
-            }
-        }
-        return name;
+        return VolumeFormats.stem(name);
     }
 
     /** Degrades every scan of {@code inputDir} into the dataset under {@code root}. */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
@@ -26,6 +27,21 @@ import java.util.zip.ZipOutputStream;
 public final class VolumeFormats {
 
     private VolumeFormats() {}
+
+    /** File name endings of the image formats, longest first (".nii.gz" before ".nii"). */
+    public static final List<String> IMAGE_EXTENSIONS =
+            List.of(".nii.gz", ".nii", ".dicom", ".dcm", ".npy", ".npz", ".png", ".tiff", ".tif");
+
+    /** A file name without its image extension: "case01.nii.gz" -> "case01" (matching across formats). */
+    public static String stem(String fileName) {
+        String lower = fileName.toLowerCase(Locale.ROOT);
+        for (String ext : IMAGE_EXTENSIONS) {
+            if (lower.endsWith(ext) && lower.length() > ext.length()) {
+                return fileName.substring(0, fileName.length() - ext.length());
+            }
+        }
+        return fileName;
+    }
 
     /** Output kinds by name. */
     public enum OutputKind { NIFTI, DICOM_FILE, DICOM_SERIES, NPY, NPZ, PNG, TIFF }

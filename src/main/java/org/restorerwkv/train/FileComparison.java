@@ -11,6 +11,7 @@ import org.restorerwkv.data.Modality;
 import org.restorerwkv.data.SliceSource;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
+import org.restorerwkv.io.VolumeFormats;
 import org.restorerwkv.metrics.Evaluation;
 import org.restorerwkv.metrics.MetricAccumulator;
 
@@ -84,7 +85,13 @@ public final class FileComparison {
     private static Map<String, Path> list(Path dir, SliceSource source) throws IOException {
         Map<String, Path> out = new TreeMap<>();
         try (Stream<Path> s = Files.list(dir)) {
-            s.filter(Files::isRegularFile).filter(source::accepts).forEach(f -> out.put(f.getFileName().toString(), f));
+            s.filter(Files::isRegularFile).filter(source::accepts).forEach(f -> {
+                // matched by name without the image extension: a .nii.gz prediction pairs with a .npy target
+                Path previous = out.put(VolumeFormats.stem(f.getFileName().toString()), f);
+                if (previous != null) {
+                    throw new IllegalArgumentException(f + " and " + previous + " have the same name");
+                }
+            });
         }
         return out;
     }

@@ -10,6 +10,7 @@ import org.restorerwkv.data.PairedDataset;
 import org.restorerwkv.infer.Restorer;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.Npy;
+import org.restorerwkv.io.VolumeFormats;
 import org.restorerwkv.metrics.Evaluation;
 import org.restorerwkv.metrics.MetricAccumulator;
 
@@ -37,7 +38,7 @@ public final class SplitEvaluator {
 
     /**
      * Metrics over every slice of a dataset. With {@code outDir}, each restored file is saved in
-     * physical units as {@code outDir/MOD/<name>.npy} (depth, height, width), and the per-slice
+     * physical units as {@code outDir/MOD/<name>.nii.gz} with the degraded input's geometry, and the per-slice
      * metrics with the per-modality means as {@code outDir/metrics.csv}.
      */
     public static MetricAccumulator evaluateAll(Restorer restorer, PairedDataset dataset, Path outDir) throws IOException {
@@ -57,7 +58,8 @@ public final class SplitEvaluator {
             }
             if (outDir != null) {
                 Path file = outDir.resolve(m.folderName()).resolve(outputName(fp.name()));
-                Npy.write(file, new HostTensor(new long[] {fp.depth(), fp.height(), fp.width()}, restored));
+                // the degraded input's geometry (affine, spacing, NIfTI header) goes with the restored voxels
+                VolumeFormats.write(file, VolumeFormats.read(fp.lq()).withVoxels(restored));
             }
         }
         if (outDir != null) {
@@ -66,15 +68,9 @@ public final class SplitEvaluator {
         return acc;
     }
 
-    /** An input file name with its image extension replaced by ".npy". */
+    /** An input file name with its image extension replaced by ".nii.gz". */
     static String outputName(String name) {
-        String lower = name.toLowerCase(Locale.ROOT);
-        for (String ext : new String[] {".nii.gz", ".npy", ".nii", ".dcm", ".png", ".tif", ".tiff"}) {
-            if (lower.endsWith(ext)) {
-                return name.substring(0, name.length() - ext.length()) + ".npy";
-            }
-        }
-        return name + ".npy";
+        return VolumeFormats.stem(name) + ".nii.gz";
     }
 
     /** {@code count} indices evenly spaced over [0, n) (all of them when count is 0 or >= n). */

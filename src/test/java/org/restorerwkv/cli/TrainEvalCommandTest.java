@@ -36,7 +36,7 @@ class TrainEvalCommandTest {
         rc = new CommandLine(new EvalCommand()).execute("--weights", run.resolve("best.safetensors").toString(),
                 "--data", data.toString(), "--modalities", "pet", "--out", out.toString(), "--report", report.toString());
         assertEquals(0, rc);
-        assertTrue(Files.exists(out.resolve("PET/case00.npy")));
+        assertTrue(Files.exists(out.resolve("PET/case00.nii.gz")));
         assertTrue(Files.readString(report).contains("MEAN_PET"));
         // comparing the saved restoration with the target through --pred/--target gives the same PSNR
         Path report2 = tmp.resolve("report2.csv");

@@ -42,7 +42,7 @@ class EvaluationApiTest {
             MetricAccumulator acc = SplitEvaluator.evaluateAll(restorer, ds, out);
             assertEquals(1, acc.count(Modality.CT));
             assertEquals(2, acc.count(Modality.PET));
-            HostTensor saved = Npy.read(out.resolve("PET/case00.npy"));
+            HostTensor saved = org.restorerwkv.io.VolumeFormats.read(out.resolve("PET/case00.nii.gz")).toHostTensor();
             assertEquals(List.of(2L, 12L, 10L), List.of(saved.shape()[0], saved.shape()[1], saved.shape()[2]));
             // the saved slice is the restored one in SUV: its metrics are the reported ones
             float[] slice1 = java.util.Arrays.copyOfRange(saved.data(), 120, 240);
