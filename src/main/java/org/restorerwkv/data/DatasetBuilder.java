@@ -57,8 +57,8 @@ import org.restorerwkv.io.VolumeFormats;
  */
 public final class DatasetBuilder {
 
-    /** The split folders, in assignment order. */
-    public static final List<String> SPLITS = List.of("train", "validation", "test");
+    /** The split folders, in assignment order (the {@link Split} enum's). */
+    public static final List<String> SPLITS = java.util.Arrays.stream(Split.values()).map(Split::folderName).toList();
 
     /** Output file format. */
     public enum Format {
