@@ -13,6 +13,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
+import org.restorerwkv.infer.Restorer;
+import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.model.ModelConfig;
 import org.restorerwkv.model.RestoreRwkv;
 import org.restorerwkv.wkv.BiWkv;
@@ -134,6 +136,30 @@ public final class Bench {
         double fused = median(time(warmup, runs, () ->
                 BiWkv.fused(w, u, k, v, y, 1, square ? side : 1, square ? side : tokens, channels, false)));
         return new double[] {diff, fused};
+    }
+
+    /** Receives (restorations done, RSS in MB). */
+    public interface RssReport {
+        void accept(int done, double rssMb);
+    }
+
+    /**
+     * Restores one random (size, size) slice n times through {@link Restorer}, reporting RSS before
+     * the first, after the first, at each tenth of the way and at the end: a leak shows as growth
+     * after the first restoration (which allocates the reusable buffers).
+     */
+    public static void leak(ModelConfig config, int size, int n, NDManager manager, RssReport report) {
+        RestoreRwkv model = RestoreRwkv.create(config, manager, 0);
+        Restorer restorer = new Restorer(model, manager, 1);
+        HostTensor slice = new HostTensor(new long[] {size, size}, random(size * size, 1));
+        report.accept(0, rssMb());
+        int step = Math.max(1, n / 10);
+        for (int i = 1; i <= n; i++) {
+            restorer.restore(slice);
+            if (i == 1 || i % step == 0 || i == n) {
+                report.accept(i, rssMb());
+            }
+        }
     }
 
     /** Peak resident set size of this process (VmHWM), in MB; NaN where /proc is absent. */

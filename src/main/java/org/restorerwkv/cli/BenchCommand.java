@@ -54,6 +54,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--channels", defaultValue = "48", description = "C for --wkv (default: ${DEFAULT-VALUE}).")
     int channels;
 
+    @Option(names = "--leak", paramLabel = "N", description = "Restore one slice of the first size N times and report resident memory (RSS) along the way.")
+    Integer leak;
+
     @Override
     public Integer call() throws Exception {
         if (threads != null) {
@@ -84,6 +87,14 @@ public final class BenchCommand implements Callable<Integer> {
                 return 0;
             }
             ModelConfig c = ModelConfig.resolve(config);
+            if (leak != null) {
+                if (leak < 1) {
+                    throw new IllegalArgumentException("--leak N needs N >= 1");
+                }
+                Bench.leak(c, sizes[0], leak, manager, (i, rss) ->
+                        System.out.printf(Locale.ROOT, "  restoration %5d: RSS %8.0f MB%n", i, rss));
+                return 0;
+            }
             double peak = Bench.matmulPeakGflops(manager, 1024);
             System.out.printf(Locale.ROOT, "config %s (%s), %s, batch %d, %d threads; matmul peak %.1f GFLOP/s%n",
                     config, c, train ? "training step" : "inference", batch, nThreads, peak);

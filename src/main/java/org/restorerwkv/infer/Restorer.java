@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.model.NativeArrays;
 import org.restorerwkv.model.RestoreRwkv;
 
 /**
@@ -197,7 +198,7 @@ public final class Restorer {
         float[] padded = Padding.pad(batch, nb * cin, h, w, ph, pw);
         float[] y;
         try (NDManager scope = manager.newSubManager()) {
-            NDArray x = scope.create(padded, new Shape(nb, cin, ph, pw));
+            NDArray x = NativeArrays.fromHost(scope, padded, new Shape(nb, cin, ph, pw));
             y = model.forward(x, false).toFloatArray();
         }
         return Padding.crop(y, nb * cout, ph, pw, h, w);

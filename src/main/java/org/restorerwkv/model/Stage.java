@@ -51,9 +51,9 @@ public final class Stage extends Module {
         for (RwkvBlock b : blocks) {
             b.forwardFast(tokens, bsz, h, w, x.getManager());
         }
-        float[] out = new float[Math.toIntExact(n)];
+        float[] out = planes; // free again: the tokens hold the stage state
         TokenOps.toPlanes(tokens, out, bsz, len, c);
-        return x.getManager().create(out, s);
+        return NativeArrays.fromHost(x.getManager(), out, s);
     }
 
     List<RwkvBlock> blocks() {
