@@ -10,7 +10,7 @@ import org.restorerwkv.wkv.OmniShiftKernel;
 import org.restorerwkv.wkv.TokenOps;
 
 /** Channel mix on tokens (B, T, C): s = OmniShift(x); out = sigmoid(s Wr^T) * (relu(s Wk^T)^2 Wv^T). */
-public final class ChannelMix extends Module {
+public final class ChannelMix extends TokenMixer {
 
     private final Linear key;
     private final OmniShift omniShift;
@@ -25,6 +25,7 @@ public final class ChannelMix extends Module {
         value = child("value", Layers.linear(hidden, channels), Layers.tokens(hidden));
     }
 
+    @Override
     NDArray forwardTokens(ParameterStore ps, NDArray x, long h, long w, boolean training) {
         NDArray s = tokens(omniShift.forward(ps, image(x, h, w), training)); // (B,T,C)
         NDArray k = Activation.relu(run(key, ps, s, training)); // (B,T,4C)
@@ -59,16 +60,6 @@ public final class ChannelMix extends Module {
     }
 
     @Override
-    NDArray forward(ParameterStore ps, NDArray x, boolean training) {
-        Shape s = x.getShape();
-        return image(forwardTokens(ps, tokens(x), s.get(2), s.get(3), training), s.get(2), s.get(3));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return inputShapes;
-    }
-
     OmniShift omniShift() {
         return omniShift;
     }

@@ -24,7 +24,7 @@ import org.restorerwkv.wkv.TokenOps;
  * out = (sigmoid(r) * v) Wo^T
  * </pre>
  */
-public final class SpatialMix extends Module {
+public final class SpatialMix extends TokenMixer {
 
     private final int channels;
     private final int recurrence;
@@ -54,6 +54,7 @@ public final class SpatialMix extends Module {
     }
 
     /** x: LayerNorm'd tokens (B, T=h*w, C) -> (B, T, C). */
+    @Override
     NDArray forwardTokens(ParameterStore ps, NDArray x, long h, long w, boolean training) {
         long len = h * w;
         NDArray s = tokens(omniShift.forward(ps, image(x, h, w), training)); // (B,T,C)
@@ -149,16 +150,6 @@ public final class SpatialMix extends Module {
     }
 
     @Override
-    NDArray forward(ParameterStore ps, NDArray x, boolean training) {
-        Shape s = x.getShape();
-        return image(forwardTokens(ps, tokens(x), s.get(2), s.get(3), training), s.get(2), s.get(3));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return inputShapes;
-    }
-
     OmniShift omniShift() {
         return omniShift;
     }
