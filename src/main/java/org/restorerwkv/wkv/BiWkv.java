@@ -229,21 +229,29 @@ public final class BiWkv {
                 kmax[c] = Math.max(kmax[c], k[o + c]);
             }
         }
-        // e[s] = exp(k - kmax) and the right exclusive sums, stored in scan order
+        // e[s] = exp(k - kmax) in scan order: gathered first, then exponentiated in one flat,
+        // branch-free loop (the recurrences below then need no exp at all)
         double[][] buf = scanBuffers(len * cb);
         double[] e = buf[0];
         double[] rn = buf[1];
         double[] rd = buf[2];
+        for (int s = 0; s < len; s++) {
+            long row = row0 + token(s, height, width, columnMajor);
+            int ko = (int) (st.kOff() + row * st.k() + c0);
+            int q = s * cb;
+            for (int c = 0; c < cb; c++) {
+                e[q + c] = k[ko + c] - kmax[c];
+            }
+        }
+        expInPlace(e, len * cb);
         double[] an = new double[cb];
         double[] ad = new double[cb];
         for (int s = len - 1; s >= 0; s--) {
             long row = row0 + token(s, height, width, columnMajor);
-            int ko = (int) (st.kOff() + row * st.k() + c0);
             int vo = (int) (st.vOff() + row * st.v() + c0);
             int q = s * cb;
             for (int c = 0; c < cb; c++) {
-                double ek = Math.exp(k[ko + c] - kmax[c]);
-                e[q + c] = ek;
+                double ek = e[q + c];
                 rn[q + c] = an[c];
                 rd[q + c] = ad[c];
                 an[c] = an[c] * decay[c] + ek * v[vo + c];
@@ -265,6 +273,27 @@ public final class BiWkv {
                 an[c] = an[c] * decay[c] + ek * vv;
                 ad[c] = ad[c] * decay[c] + ek;
             }
+        }
+    }
+
+    private static final double LOG2E = 1.4426950408889634;
+    private static final double LN2_HI = 0.6931471803691238; // ln 2 split so n * LN2_HI is exact
+    private static final double LN2_LO = 1.9082149292705877e-10;
+
+    /**
+     * x[i] = exp(x[i]) for x <= 0: 2^n * p(r) with r = x - n ln2 in [-ln2/2, ln2/2] and a degree-11
+     * Taylor polynomial (relative error below 1e-15, as Math.exp, but without its calls and
+     * branches, so the loop runs at arithmetic speed). Below -708 the result is 0, as exp's is.
+     */
+    static void expInPlace(double[] x, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = Math.max(x[i], -708.0);
+            double m = Math.rint(v * LOG2E);
+            double r = v - m * LN2_HI - m * LN2_LO;
+            double p = 1 + r * (1 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720
+                    + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880 + r * (1.0 / 3628800
+                    + r * (1.0 / 39916800)))))))))));
+            x[i] = p * Double.longBitsToDouble(((long) m + 1023) << 52);
         }
     }
 
