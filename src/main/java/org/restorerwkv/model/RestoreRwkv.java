@@ -102,9 +102,37 @@ public final class RestoreRwkv extends Module {
         return config;
     }
 
-    /** Runs the network: x (B, Cin, H, W) with H, W multiples of 8 -> (B, Cout, H, W). */
+    /**
+     * Runs the network: x (B, Cin, H, W) with H, W multiples of 8 -> (B, Cout, H, W). Everything the
+     * pass creates, including arrays derived from parameters, belongs to x's manager.
+     */
     public NDArray forward(NDArray x, boolean training) {
+        lendParameters(x.getManager());
         return forward(new ParameterStore(x.getManager(), false), x, training);
+    }
+
+    /**
+     * DJL attaches an operation's result to its first operand's manager, so arrays derived from a
+     * parameter (a reshaped weight, decay / T, ...) would pile up in the model's manager, one set per
+     * forward. Lending the parameters to the caller's manager (tempAttach) makes those arrays die
+     * with it; the parameters return to their own manager when it closes.
+     */
+    private void lendParameters(NDManager scope) {
+        for (Parameter p : parameterList()) {
+            NDArray a = p.getArray();
+            if (a.getManager() != scope) {
+                a.tempAttach(scope);
+            }
+        }
+    }
+
+    private List<Parameter> parameters;
+
+    private List<Parameter> parameterList() {
+        if (parameters == null) {
+            parameters = new ArrayList<>(namedParameters().values());
+        }
+        return parameters;
     }
 
     @Override
