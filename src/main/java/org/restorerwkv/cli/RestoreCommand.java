@@ -54,11 +54,11 @@ public final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "4", paramLabel = "N", description = "Slices per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--tile", defaultValue = "512", paramLabel = "PX",
+    @Option(names = "--tile", defaultValue = "256", paramLabel = "PX",
             description = "Slices larger than this are restored in overlapping tiles; 0 = never tile (default: ${DEFAULT-VALUE}).")
     int tile;
 
-    @Option(names = "--overlap", defaultValue = "64", paramLabel = "PX", description = "Tile overlap (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--overlap", defaultValue = "32", paramLabel = "PX", description = "Tile overlap (default: ${DEFAULT-VALUE}).")
     int overlap;
 
     @Option(names = "--quiet", description = "No progress bar.")

@@ -19,9 +19,9 @@ public final class Restorer {
     public static final int MULTIPLE = 8;
 
     /** Default tile side: slices larger than this are restored in overlapping tiles. */
-    public static final int DEFAULT_TILE = 512;
+    public static final int DEFAULT_TILE = 256;
     /** Default overlap between neighbouring tiles, blended with a raised-cosine ramp. */
-    public static final int DEFAULT_OVERLAP = 64;
+    public static final int DEFAULT_OVERLAP = 32;
 
     private final RestoreRwkv model;
     private final NDManager manager;
