@@ -120,6 +120,25 @@ class ReferenceParityTest {
         assertEquals(params.size() - count(params, "conv5x5_reparam"), compared, "every trained parameter has a reference gradient");
     }
 
+    @Test
+    void pthWithAWrongShapeOrAMissingKeyIsRefusedNamingTheKey(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        java.util.LinkedHashMap<String, HostTensor> sd = Weights.read(TestResources.path(DIR + "weights.pth"));
+        java.util.LinkedHashMap<String, HostTensor> wrong = new java.util.LinkedHashMap<>(sd);
+        wrong.put("latent.0.ffn.key.weight", new HostTensor(new long[] {3, 64}, new float[3 * 64]));
+        Path bad = dir.resolve("wrong-shape.pth");
+        org.restorerwkv.checkpoint.PthWriter.write(bad, wrong);
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(org.restorerwkv.io.InvalidInputException.class,
+                () -> Weights.loadModel(bad, model.config(), manager));
+        assertTrue(e.getMessage().contains("latent.0.ffn.key.weight") && e.getMessage().startsWith(bad.toString()), e.getMessage());
+        java.util.LinkedHashMap<String, HostTensor> missing = new java.util.LinkedHashMap<>(sd);
+        missing.remove("decoder_level2.0.att.spatial_first");
+        Path miss = dir.resolve("missing.pth");
+        org.restorerwkv.checkpoint.PthWriter.write(miss, missing);
+        e = org.junit.jupiter.api.Assertions.assertThrows(org.restorerwkv.io.InvalidInputException.class,
+                () -> Weights.loadModel(miss, null, manager));
+        assertTrue(e.getMessage().contains("missing key: decoder_level2.0.att.spatial_first"), e.getMessage());
+    }
+
     private static long count(Map<String, Parameter> params, String part) {
         return params.keySet().stream().filter(k -> k.contains(part)).count();
     }
