@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
-import ai.djl.training.initializer.UniformInitializer;
 import ai.djl.util.PairList;
 
 /**
@@ -31,11 +30,12 @@ public final class TapConv extends AbstractBlock {
         this.in = in;
         this.out = out;
         this.kernel = kernel;
-        float bound = (float) (1.0 / Math.sqrt((double) in * kernel * kernel)); // PyTorch default init
+        Shape weightShape = new Shape(out, in, kernel, kernel);
         weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
-                .optShape(new Shape(out, in, kernel, kernel)).optInitializer(new UniformInitializer(bound)).build());
+                .optShape(weightShape).build());
         bias = withBias ? addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS)
-                .optShape(new Shape(out)).optInitializer(new UniformInitializer(bound)).build()) : null;
+                .optShape(new Shape(out)).build()) : null;
+        TorchInit.init(this, weightShape); // PyTorch's default initialization
     }
 
     /** x (B, in, H, W) -> (B, out, H, W). */

@@ -15,25 +15,22 @@ public final class TokenOps {
     public static void layerNorm(float[] x, float[] weight, float[] bias, float eps, float[] out, int rows, int ch) {
         check(x, rows, ch);
         check(out, rows, ch);
-        Parallel.forEach(chunks(rows), t -> {
-            int end = Math.min(rows, (t + 1) * CHUNK);
-            for (int r = t * CHUNK; r < end; r++) {
-                int o = r * ch;
-                double sum = 0;
-                for (int c = 0; c < ch; c++) {
-                    sum += x[o + c];
-                }
-                double mean = sum / ch;
-                double sq = 0;
-                for (int c = 0; c < ch; c++) {
-                    double d = x[o + c] - mean;
-                    sq += d * d;
-                }
-                float inv = (float) (1 / Math.sqrt(sq / ch + eps));
-                float m = (float) mean;
-                for (int c = 0; c < ch; c++) {
-                    out[o + c] = (x[o + c] - m) * inv * weight[c] + bias[c];
-                }
+        forEachRow(rows, r -> {
+            int o = r * ch;
+            double sum = 0;
+            for (int c = 0; c < ch; c++) {
+                sum += x[o + c];
+            }
+            double mean = sum / ch;
+            double sq = 0;
+            for (int c = 0; c < ch; c++) {
+                double d = x[o + c] - mean;
+                sq += d * d;
+            }
+            float inv = (float) (1 / Math.sqrt(sq / ch + eps));
+            float m = (float) mean;
+            for (int c = 0; c < ch; c++) {
+                out[o + c] = (x[o + c] - m) * inv * weight[c] + bias[c];
             }
         });
     }
@@ -41,14 +38,11 @@ public final class TokenOps {
     /** y[r, c] *= sigmoid(g[gOff + r*gStride + c]): the receptance gate of the spatial mix. */
     public static void gate(float[] y, float[] g, int gOff, int gStride, int rows, int ch) {
         check(y, rows, ch);
-        Parallel.forEach(chunks(rows), t -> {
-            int end = Math.min(rows, (t + 1) * CHUNK);
-            for (int r = t * CHUNK; r < end; r++) {
-                int o = r * ch;
-                int q = gOff + r * gStride;
-                for (int c = 0; c < ch; c++) {
-                    y[o + c] *= sigmoid(g[q + c]);
-                }
+        forEachRow(rows, r -> {
+            int o = r * ch;
+            int q = gOff + r * gStride;
+            for (int c = 0; c < ch; c++) {
+                y[o + c] *= sigmoid(g[q + c]);
             }
         });
     }
@@ -57,13 +51,10 @@ public final class TokenOps {
     public static void residual(float[] x, float[] gamma, float[] a, int rows, int ch) {
         check(x, rows, ch);
         check(a, rows, ch);
-        Parallel.forEach(chunks(rows), t -> {
-            int end = Math.min(rows, (t + 1) * CHUNK);
-            for (int r = t * CHUNK; r < end; r++) {
-                int o = r * ch;
-                for (int c = 0; c < ch; c++) {
-                    x[o + c] += gamma[c] * a[o + c];
-                }
+        forEachRow(rows, r -> {
+            int o = r * ch;
+            for (int c = 0; c < ch; c++) {
+                x[o + c] += gamma[c] * a[o + c];
             }
         });
     }
@@ -73,13 +64,10 @@ public final class TokenOps {
         check(x, rows, ch);
         check(g, rows, ch);
         check(a, rows, ch);
-        Parallel.forEach(chunks(rows), t -> {
-            int end = Math.min(rows, (t + 1) * CHUNK);
-            for (int r = t * CHUNK; r < end; r++) {
-                int o = r * ch;
-                for (int c = 0; c < ch; c++) {
-                    x[o + c] += gamma[c] * (sigmoid(g[o + c]) * a[o + c]);
-                }
+        forEachRow(rows, r -> {
+            int o = r * ch;
+            for (int c = 0; c < ch; c++) {
+                x[o + c] += gamma[c] * (sigmoid(g[o + c]) * a[o + c]);
             }
         });
     }
@@ -113,6 +101,16 @@ public final class TokenOps {
     /** torch.sigmoid in float32. */
     static float sigmoid(float x) {
         return (float) (1 / (1 + Math.exp(-x)));
+    }
+
+    /** Runs body(r) for every row, rows spread over threads in chunks of {@link #CHUNK}. */
+    private static void forEachRow(int rows, java.util.function.IntConsumer body) {
+        Parallel.forEach(chunks(rows), t -> {
+            int end = Math.min(rows, (t + 1) * CHUNK);
+            for (int r = t * CHUNK; r < end; r++) {
+                body.accept(r);
+            }
+        });
     }
 
     private static int chunks(int rows) {

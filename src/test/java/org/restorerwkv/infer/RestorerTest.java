@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import static org.restorerwkv.TestResources.random;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.model.ModelConfig;
 import org.restorerwkv.model.RestoreRwkv;
@@ -110,12 +110,4 @@ class RestorerTest {
         }
     }
 
-    static float[] random(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) r.nextDouble();
-        }
-        return a;
-    }
 }

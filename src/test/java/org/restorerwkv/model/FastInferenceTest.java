@@ -3,7 +3,7 @@ package org.restorerwkv.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.restorerwkv.model.ModelStructureTest.assertClose;
-import static org.restorerwkv.model.ModelStructureTest.random;
+import static org.restorerwkv.TestResources.random;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

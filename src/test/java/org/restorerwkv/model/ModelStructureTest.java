@@ -10,8 +10,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.LinkedHashMap;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import static org.restorerwkv.TestResources.random;
 import org.restorerwkv.io.HostTensor;
 
 class ModelStructureTest {
@@ -129,15 +129,6 @@ class ModelStructureTest {
             assertClose(expected, b.forward(x, false).toFloatArray(), 1e-6);
             assertFalse(b.check(sd).describe().isEmpty());
         }
-    }
-
-    static float[] random(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) r.nextDouble();
-        }
-        return a;
     }
 
     static void assertClose(float[] expected, float[] actual, double tol) {
