@@ -89,8 +89,12 @@ public final class BiWkv {
         return castKeepingGradient(y, out);
     }
 
-    /** Beyond this exponent span (decay span plus key spread) the float64 path is taken. */
-    private static final double FLOAT32_SPAN = 60;
+    /**
+     * Beyond this exponent span (decay span plus key spread) the float64 path is taken. Not the
+     * e^±87 of float32's range: the division's backward squares the denominator, which may be as
+     * small as e^-span, and e^-60 squared underflows to 0 (NaN gradients); e^-30 squared does not.
+     */
+    private static final double FLOAT32_SPAN = 30;
 
     /** max|w|·T + max over batch and channel of (max k - min k): the widest exponent range. */
     private static double exponentSpan(NDArray w, NDArray k, long len) {
