@@ -7,6 +7,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Bi-WKV, the bidirectional weighted-key-value attention of Vision-RWKV, per batch b and channel c,
@@ -181,13 +184,39 @@ public final class BiWkv {
                 || (out == v && (vOff != 0 || vStride != outStride))) {
             throw new IllegalArgumentException("Bi-WKV: inconsistent sizes");
         }
-        int blocks = (ch + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
         Strides st = new Strides(kOff, kStride, vOff, vStride, outStride);
+        if (Simd.AVAILABLE) {
+            Simd.fused(w, u, k, v, out, st, bsz, height, width, ch, columnMajor);
+            return;
+        }
+        fusedScalar(w, u, k, v, out, st, bsz, height, width, ch, columnMajor);
+    }
+
+    /** True when the fused kernel runs on the JDK's vector API (module jdk.incubator.vector present). */
+    public static boolean simd() {
+        return Simd.AVAILABLE;
+    }
+
+    /** The fused kernel on one implementation, dense (B, T, C) arrays: for tests of each. */
+    static void fused(boolean simd, float[] w, float[] u, float[] k, float[] v, float[] out,
+                      int bsz, int height, int width, int ch, boolean columnMajor) {
+        Strides st = new Strides(0, ch, 0, ch, ch);
+        if (simd) {
+            Simd.fused(w, u, k, v, out, st, bsz, height, width, ch, columnMajor);
+        } else {
+            fusedScalar(w, u, k, v, out, st, bsz, height, width, ch, columnMajor);
+        }
+    }
+
+    /** The scalar fused kernel, used when the vector API is absent: threads over batch×channel blocks. */
+    static void fusedScalar(float[] w, float[] u, float[] k, float[] v, float[] out, Strides st,
+                            int bsz, int height, int width, int ch, boolean columnMajor) {
+        int blocks = (ch + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
         Parallel.forEach(bsz * blocks, i -> fusedBlock(w, u, k, v, out, st, i / blocks,
                 (i % blocks) * CHANNEL_BLOCK, height, width, ch, columnMajor));
     }
 
-    private record Strides(int kOff, int k, int vOff, int v, int out) {}
+    record Strides(int kOff, int k, int vOff, int v, int out) {}
 
     /** Fused kernel on NDArrays: copies k, v to the JVM once and y back once. */
     public static NDArray fused(NDArray w, NDArray u, NDArray k, NDArray v, int height, int width, boolean columnMajor) {
@@ -309,5 +338,262 @@ public final class BiWkv {
         int x = s / height;
         int y = s - x * height;
         return y * width + x;
+    }
+    /**
+     * The fused kernel on the JDK's vector API: SIMD across channels, threads across chunks of the
+     * scan. A chunked two-level scan, so that one thread's work is a run of whole token rows
+     * (contiguous memory) rather than a strided channel column:
+     * <ol>
+     *   <li>per chunk (parallel): the chunk's key maximum and its left and right aggregates
+     *       {@code Lagg = sum_i d^(s1-1-i) x_i}, {@code Ragg = sum_i d^(i-s0) x_i}, x = (e v, e);
+     *   <li>per batch item (sequential over chunks, O(T/chunk)): the global key maximum, and the sums
+     *       entering each chunk from the left, {@code CL(j+1) = d^n CL(j) + Lagg(j)}, and from the
+     *       right, {@code CR(j-1) = d^n CR(j) + Ragg(j)};
+     *   <li>per chunk (parallel): the right sums inside the chunk (backward, from CR), then the left
+     *       sums (forward, from CL) and y.
+     * </ol>
+     * Everything runs in float64 as the scalar kernel does; exp(k - kmax) is computed twice per
+     * element (steps 1 and 3) rather than stored, which is cheaper than the memory traffic.
+     * Loaded only when the module is present, so the rest of BiWkv never touches vector classes.
+     */
+    static final class Simd {
+
+        static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                && !"false".equals(System.getProperty("restore.rwkv.simd"));
+
+        private Simd() {}
+
+        /** Per-thread chunk buffers: keys then exp(k - max), values, right sums (num, den), y. */
+        private static final ThreadLocal<double[][]> CHUNK = ThreadLocal.withInitial(() -> new double[5][0]);
+
+        /** Scan steps per chunk: about 128 KiB of float64 per buffer, so the five stay in L2. */
+        private static int chunkLength(int paddedChannels) {
+            return Math.max(16, Math.min(1024, 16384 / paddedChannels));
+        }
+
+        static void fused(float[] w, float[] u, float[] k, float[] v, float[] out, Strides st,
+                          int bsz, int height, int width, int ch, boolean columnMajor) {
+            Kernel kn = new Kernel(w, u, k, v, out, st, bsz, height, width, ch, columnMajor);
+            Parallel.forEach(bsz * kn.chunks, kn::aggregate);
+            Parallel.forEach(bsz, kn::carries);
+            Parallel.forEach(bsz * kn.chunks, kn::emit);
+        }
+
+        private static final class Kernel {
+            final VectorSpecies<Double> sp = DoubleVector.SPECIES_PREFERRED;
+            final float[] k;
+            final float[] v;
+            final float[] out;
+            final Strides st;
+            final int height;
+            final int width;
+            final int len;
+            final int ch;
+            final int cp; // channels padded to whole vectors (pads hold k = v = 0 and are never written out)
+            final boolean columnMajor;
+            final int chunkLen;
+            final int chunks;
+            final double[] rate; // w
+            final double[] decay; // d = exp(-w), one step of distance
+            final double[] bonus; // exp(u)
+            final double[] chunkDecay; // d^chunkLen
+            /** Per (b, chunk): max, Lagg num, Lagg den, Ragg num, Ragg den; then CL num/den, CR num/den. */
+            final double[] agg;
+            final double[] kmax;
+
+            Kernel(float[] w, float[] u, float[] k, float[] v, float[] out, Strides st,
+                   int bsz, int height, int width, int ch, boolean columnMajor) {
+                this.k = k;
+                this.v = v;
+                this.out = out;
+                this.st = st;
+                this.height = height;
+                this.width = width;
+                this.len = height * width;
+                this.ch = ch;
+                int lanes = sp.length();
+                this.cp = (ch + lanes - 1) / lanes * lanes;
+                this.columnMajor = columnMajor;
+                this.chunkLen = chunkLength(cp);
+                this.chunks = (len + chunkLen - 1) / chunkLen;
+                rate = new double[cp];
+                decay = new double[cp];
+                bonus = new double[cp];
+                chunkDecay = new double[cp];
+                for (int c = 0; c < ch; c++) {
+                    rate[c] = w[c];
+                    decay[c] = Math.exp(-rate[c]);
+                    bonus[c] = Math.exp(u[c]);
+                    chunkDecay[c] = Math.exp(-rate[c] * chunkLen);
+                }
+                agg = new double[bsz * chunks * 9 * cp];
+                kmax = new double[bsz * cp];
+            }
+
+            private int base(int b, int j) {
+                return (b * chunks + j) * 9 * cp;
+            }
+
+            /** Loads the chunk's k and v rows (scan order) into float64 buffers; returns its length. */
+            private int load(int b, int j, double[] kd, double[] vd) {
+                int s0 = j * chunkLen;
+                int n = Math.min(len, s0 + chunkLen) - s0;
+                long row0 = (long) b * len;
+                for (int i = 0; i < n; i++) {
+                    long row = row0 + token(s0 + i, height, width, columnMajor);
+                    int ko = (int) (st.kOff() + row * st.k());
+                    int vo = (int) (st.vOff() + row * st.v());
+                    int q = i * cp;
+                    for (int c = 0; c < ch; c++) {
+                        kd[q + c] = k[ko + c];
+                        vd[q + c] = v[vo + c];
+                    }
+                    for (int c = ch; c < cp; c++) {
+                        kd[q + c] = 0;
+                        vd[q + c] = 0;
+                    }
+                }
+                return n;
+            }
+
+            private double[][] buffers() {
+                double[][] b = CHUNK.get();
+                int size = chunkLen * cp;
+                if (b[0].length < size) {
+                    for (int i = 0; i < b.length; i++) {
+                        b[i] = new double[size];
+                    }
+                }
+                return b;
+            }
+
+            /** Step 1 for task i = (b, chunk). */
+            void aggregate(int i) {
+                int b = i / chunks;
+                int j = i % chunks;
+                double[][] buf = buffers();
+                double[] kd = buf[0];
+                double[] vd = buf[1];
+                int n = load(b, j, kd, vd);
+                int o = base(b, j);
+                for (int g = 0; g < cp; g += sp.length()) {
+                    DoubleVector m = DoubleVector.broadcast(sp, Double.NEGATIVE_INFINITY);
+                    for (int s = 0; s < n; s++) {
+                        m = m.max(DoubleVector.fromArray(sp, kd, s * cp + g));
+                    }
+                    DoubleVector d = DoubleVector.fromArray(sp, decay, g);
+                    DoubleVector ln = DoubleVector.zero(sp);
+                    DoubleVector ld = ln;
+                    for (int s = 0; s < n; s++) {
+                        int q = s * cp + g;
+                        DoubleVector e = DoubleVector.fromArray(sp, kd, q).sub(m)
+                                .lanewise(VectorOperators.EXP);
+                        e.intoArray(kd, q);
+                        ln = ln.fma(d, e.mul(DoubleVector.fromArray(sp, vd, q)));
+                        ld = ld.fma(d, e);
+                    }
+                    DoubleVector rn = DoubleVector.zero(sp);
+                    DoubleVector rd = rn;
+                    for (int s = n - 1; s >= 0; s--) {
+                        int q = s * cp + g;
+                        DoubleVector e = DoubleVector.fromArray(sp, kd, q);
+                        rn = rn.fma(d, e.mul(DoubleVector.fromArray(sp, vd, q)));
+                        rd = rd.fma(d, e);
+                    }
+                    m.intoArray(agg, o + g);
+                    ln.intoArray(agg, o + cp + g);
+                    ld.intoArray(agg, o + 2 * cp + g);
+                    rn.intoArray(agg, o + 3 * cp + g);
+                    rd.intoArray(agg, o + 4 * cp + g);
+                }
+            }
+
+            /** Step 2 for batch item b: global maximum, rescaled aggregates, carries into each chunk. */
+            void carries(int b) {
+                int km = b * cp;
+                for (int c = 0; c < ch; c++) {
+                    double mx = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < chunks; j++) {
+                        mx = Math.max(mx, agg[base(b, j) + c]);
+                    }
+                    kmax[km + c] = mx;
+                    double cln = 0;
+                    double cld = 0;
+                    for (int j = 0; j < chunks; j++) {
+                        int o = base(b, j);
+                        double scale = Math.exp(agg[o + c] - mx);
+                        agg[o + 5 * cp + c] = cln;
+                        agg[o + 6 * cp + c] = cld;
+                        cln = chunkDecay[c] * cln + scale * agg[o + cp + c]; // every chunk but the last is full
+                        cld = chunkDecay[c] * cld + scale * agg[o + 2 * cp + c];
+                    }
+                    double crn = 0;
+                    double crd = 0;
+                    for (int j = chunks - 1; j >= 0; j--) {
+                        int o = base(b, j);
+                        double scale = Math.exp(agg[o + c] - mx);
+                        agg[o + 7 * cp + c] = crn;
+                        agg[o + 8 * cp + c] = crd;
+                        int n = Math.min(len, (j + 1) * chunkLen) - j * chunkLen;
+                        double dn = n == chunkLen ? chunkDecay[c] : Math.exp(-rate[c] * n);
+                        crn = dn * crn + scale * agg[o + 3 * cp + c];
+                        crd = dn * crd + scale * agg[o + 4 * cp + c];
+                    }
+                }
+            }
+
+            /** Step 3 for task i = (b, chunk). */
+            void emit(int i) {
+                int b = i / chunks;
+                int j = i % chunks;
+                double[][] buf = buffers();
+                double[] kd = buf[0];
+                double[] vd = buf[1];
+                double[] rn = buf[2];
+                double[] rd = buf[3];
+                double[] y = buf[4];
+                int n = load(b, j, kd, vd);
+                int o = base(b, j);
+                for (int g = 0; g < cp; g += sp.length()) {
+                    DoubleVector mx = DoubleVector.fromArray(sp, kmax, b * cp + g);
+                    DoubleVector d = DoubleVector.fromArray(sp, decay, g);
+                    DoubleVector an = DoubleVector.fromArray(sp, agg, o + 7 * cp + g);
+                    DoubleVector ad = DoubleVector.fromArray(sp, agg, o + 8 * cp + g);
+                    for (int s = n - 1; s >= 0; s--) {
+                        int q = s * cp + g;
+                        DoubleVector e = DoubleVector.fromArray(sp, kd, q).sub(mx)
+                                .lanewise(VectorOperators.EXP);
+                        e.intoArray(kd, q);
+                        an.intoArray(rn, q);
+                        ad.intoArray(rd, q);
+                        an = an.fma(d, e.mul(DoubleVector.fromArray(sp, vd, q)));
+                        ad = ad.fma(d, e);
+                    }
+                    DoubleVector bo = DoubleVector.fromArray(sp, bonus, g);
+                    an = DoubleVector.fromArray(sp, agg, o + 5 * cp + g);
+                    ad = DoubleVector.fromArray(sp, agg, o + 6 * cp + g);
+                    for (int s = 0; s < n; s++) {
+                        int q = s * cp + g;
+                        DoubleVector e = DoubleVector.fromArray(sp, kd, q);
+                        DoubleVector vv = DoubleVector.fromArray(sp, vd, q);
+                        DoubleVector self = bo.mul(e);
+                        DoubleVector num = an.add(DoubleVector.fromArray(sp, rn, q)).add(self.mul(vv));
+                        DoubleVector den = ad.add(DoubleVector.fromArray(sp, rd, q)).add(self);
+                        num.div(den).intoArray(y, q);
+                        an = an.fma(d, e.mul(vv));
+                        ad = ad.fma(d, e);
+                    }
+                }
+                int s0 = j * chunkLen;
+                long row0 = (long) b * len;
+                for (int s = 0; s < n; s++) {
+                    int oo = (int) ((row0 + token(s0 + s, height, width, columnMajor)) * st.out());
+                    int q = s * cp;
+                    for (int c = 0; c < ch; c++) {
+                        out[oo + c] = (float) y[q + c];
+                    }
+                }
+            }
+        }
     }
 }

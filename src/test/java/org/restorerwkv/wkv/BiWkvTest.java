@@ -11,6 +11,7 @@ import ai.djl.training.GradientCollector;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 import org.restorerwkv.TestResources;
@@ -62,9 +63,15 @@ class BiWkvTest {
         }
     }
 
+    @Test
+    void testsRunTheVectorKernel() {
+        // surefire adds the module: the SIMD kernel is the one users get, so it must be the one tested
+        assertTrue(BiWkv.simd(), "jdk.incubator.vector missing: the SIMD Bi-WKV would go untested");
+    }
+
     @ParameterizedTest
-    @ValueSource(ints = {0, 1, 2, 3})
-    void fusedKernelMatchesValues(int c) throws Exception {
+    @CsvSource({"0,true", "1,true", "2,true", "3,true", "0,false", "1,false", "2,false", "3,false"})
+    void fusedKernelMatchesValues(int c, boolean simd) throws Exception {
         Map<String, HostTensor> d = load(c);
         long[] s = d.get("k").shape();
         int bsz = (int) s[0];
@@ -72,20 +79,22 @@ class BiWkvTest {
         int ch = (int) s[2];
         float[] y = new float[bsz * len * ch];
         // a 1 x T grid: the row-major scan is the sequence order
-        BiWkv.fused(d.get("w").data(), d.get("u").data(), d.get("k").data(), d.get("v").data(), y, bsz, 1, len, ch, false);
+        BiWkv.fused(simd, d.get("w").data(), d.get("u").data(), d.get("k").data(), d.get("v").data(), y, bsz, 1, len, ch,
+                false);
         assertClose("case" + c + " fused y", y, d.get("y").data(), 1e-5);
     }
 
-    @Test
-    void fusedColumnMajorScanEqualsDifferentiableOnTransposedTokens() {
-        int b = 2, h = 5, w = 7, ch = 11;
+    @ParameterizedTest
+    @CsvSource({"2,5,7,11,true", "2,5,7,11,false", "2,37,53,11,true", "1,64,64,48,true"})
+    void fusedColumnMajorScanEqualsDifferentiableOnTransposedTokens(int b, int h, int w, int ch, boolean simd) {
+        // 37x53 tokens with 11 channels: several scan chunks, the last one partial, padded lanes
         SplittableRandom r = new SplittableRandom(3);
         float[] k = random(r, b * h * w * ch, 4);
         float[] v = random(r, b * h * w * ch, 1);
         float[] wd = random(r, ch, 30f / (h * w));
         float[] ud = random(r, ch, 3f / (h * w));
         float[] y = new float[k.length];
-        BiWkv.fused(wd, ud, k, v, y, b, h, w, ch, true);
+        BiWkv.fused(simd, wd, ud, k, v, y, b, h, w, ch, true);
         try (NDManager m = NDManager.newBaseManager()) {
             Shape s = new Shape(b, h * w, ch);
             NDArray kk = m.create(k, s).reshape(b, h, w, ch).transpose(0, 2, 1, 3).reshape(s);
@@ -96,8 +105,9 @@ class BiWkvTest {
         }
     }
 
-    @Test
-    void bothStayFiniteForExtremeDecaysAndKeys() {
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void bothStayFiniteForExtremeDecaysAndKeys(boolean simd) {
         int len = 4096, ch = 4;
         SplittableRandom r = new SplittableRandom(9);
         float[] k = random(r, len * ch, 50);
@@ -105,7 +115,7 @@ class BiWkvTest {
         float[] w = {100f / len, -100f / len, 60f / len, -60f / len};
         float[] u = {100f / len, -100f / len, 0, 1};
         float[] y = new float[k.length];
-        BiWkv.fused(w, u, k, v, y, 1, 1, len, ch, false);
+        BiWkv.fused(simd, w, u, k, v, y, 1, 1, len, ch, false);
         try (NDManager m = NDManager.newBaseManager()) {
             Shape s = new Shape(1, len, ch);
             float[] yd = BiWkv.differentiable(m.create(w), m.create(u), m.create(k, s), m.create(v, s)).toFloatArray();
