@@ -2,6 +2,7 @@ package org.restorerwkv.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -84,14 +85,29 @@ public final class Adam {
         }
     }
 
-    /** Zeroes the gradients without updating (e.g. after a skipped step). */
+    /** Zeroes the gradients without updating (e.g. after a skipped step); NaN and inf included. */
     public void zeroGradients() {
         for (Parameter prm : params.values()) {
             try (NDManager scope = prm.getArray().getManager().newSubManager()) {
                 NDArray g = prm.getArray().getGradient();
                 g.attach(scope);
-                g.muli(0f);
+                g.set(new NDIndex("..."), 0f); // not g * 0, which keeps NaN
             }
+        }
+    }
+
+    /** True when every gradient element is finite: one reduction per parameter, one value read back. */
+    public boolean gradientsFinite() {
+        try (NDManager scope = params.values().iterator().next().getArray().getManager().newSubManager()) {
+            NDArray bad = null;
+            for (Parameter prm : params.values()) {
+                NDArray g = prm.getArray().getGradient();
+                g.attach(scope);
+                // x - x is 0 for finite x and NaN for NaN and ±inf
+                NDArray b = g.sub(g).abs().sum();
+                bad = bad == null ? b : bad.add(b);
+            }
+            return bad == null || bad.getFloat() == 0f;
         }
     }
 

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -143,12 +144,25 @@ public final class TrainLog {
             int from = i * bin;
             int to = Math.min(steps.size(), from + bin);
             double sum = 0;
+            int finite = 0;
             for (int j = from; j < to; j++) {
-                sum += steps.get(j).loss();
+                if (Double.isFinite(steps.get(j).loss())) { // skipped steps log NaN
+                    sum += steps.get(j).loss();
+                    finite++;
+                }
             }
             x[i] = steps.get(to - 1).iteration();
-            y[i] = sum / (to - from);
+            y[i] = finite == 0 ? Double.NaN : sum / finite;
         }
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+            if (Double.isFinite(y[i])) {
+                x[kept] = x[i];
+                y[kept++] = y[i];
+            }
+        }
+        x = Arrays.copyOf(x, Math.max(kept, 1));
+        y = Arrays.copyOf(y, Math.max(kept, 1));
         loss.addSeries(bin == 1 ? "loss" : "loss (mean of " + bin + ")", x, y).setMarker(SeriesMarkers.NONE);
         loss.getStyler().setYAxisLogarithmic(allPositive(y));
         charts.add(loss);

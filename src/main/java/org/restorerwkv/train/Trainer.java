@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.Map;
 import java.util.stream.Collectors;
 import me.tongfei.progressbar.ProgressBar;
@@ -70,6 +71,7 @@ public final class Trainer {
     private final TrainOptions options;
     private final SliceSource source;
     private StepListener listener;
+    private Consumer<String> warnings = w -> System.err.println("restore-rwkv train: warning: " + w);
 
     public Trainer(TrainOptions options) {
         this(options, new VolumeSliceSource());
@@ -88,6 +90,11 @@ public final class Trainer {
 
     public void setListener(StepListener listener) {
         this.listener = listener;
+    }
+
+    /** Where warnings (recomputed or skipped steps) go; standard error by default. */
+    public void setWarnings(Consumer<String> warnings) {
+        this.warnings = warnings;
     }
 
     /** Trains until {@code options.iterations()} steps are done (from the checkpoint when resuming). */
@@ -161,6 +168,7 @@ public final class Trainer {
             Restorer restorer = new Restorer(model, manager, 1);
             double lastLoss = log.steps().isEmpty() ? Double.NaN : log.steps().get(log.steps().size() - 1).loss();
             String lastVal = bestIteration > 0 ? String.format(Locale.ROOT, "%.2f", bestScore) : "-";
+            int skippedInARow = 0;
             try (BatchLoader loader = new BatchLoader(sampler, start, o.workers(), o.prefetch());
                     ProgressBar bar = o.progress() ? progressBar(start) : null) {
                 for (long it = start; it < o.iterations(); it++) {
@@ -169,10 +177,18 @@ public final class Trainer {
                     double loss = step(model, manager, adam, batch, lr);
                     long done = it + 1;
                     if (!Double.isFinite(loss)) {
-                        throw new IllegalStateException("loss became " + loss + " at iteration " + done
-                                + "; the last checkpoint is " + latest);
+                        skippedInARow++;
+                        warnings.accept(String.format(Locale.ROOT, "iteration %d: the loss or a gradient was not "
+                                + "finite in %d attempts; the step was skipped", done, STEP_ATTEMPTS));
+                        if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+                            throw new IllegalStateException("training diverged: " + skippedInARow + " steps in a row "
+                                    + "up to iteration " + done + " had a non-finite loss or gradient; the last "
+                                    + "checkpoint is " + latest);
+                        }
+                    } else {
+                        skippedInARow = 0;
+                        lastLoss = loss;
                     }
-                    lastLoss = loss;
                     log.addStep(done, loss, lr);
                     if (listener != null) {
                         listener.onStep(new StepRecord(done, loss, lr));
@@ -208,30 +224,46 @@ public final class Trainer {
         }
     }
 
+    /** Forward/backward passes tried per step before it is skipped. */
+    static final int STEP_ATTEMPTS = 2;
+    /** Skipped steps in a row that end the run as diverged. */
+    static final int MAX_SKIPPED_IN_A_ROW = 10;
+
     /**
      * One optimizer step on a batch: forward in training form, loss, backward, Adam. (Dense
      * convolutions are {@link org.restorerwkv.model.TapConv}, whose batched gradients are exact.)
+     *
+     * <p>The update is applied only when the loss and every gradient are finite. Runs of one seed
+     * differ in the last float bits here (libtorch's threaded CPU kernels), and one such 14-step run
+     * in fourteen got a non-finite {@code spatial_decay} gradient from finite parameters and a finite
+     * loss. A non-finite pass is therefore recomputed once; if it stays non-finite the step is skipped
+     * (no update, as mixed-precision loss scaling does) and NaN is returned.
      */
     private double step(RestoreRwkv model, NDManager manager, Adam adam, Batch b, double lr) {
-        double loss = 0;
         try (NDManager scope = ParameterScope.open(model, manager)) {
             Shape shape = new Shape(b.size(), 1, b.patch(), b.patch());
             NDArray x = scope.create(b.lq(), shape); // (B,1,P,P)
             NDArray y = scope.create(b.hq(), shape);
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray l = options.loss().apply(model.forward(x, true), y, options.charbonnierEps());
-                gc.backward(l);
-                loss = l.getFloat();
-            }
-            if (Double.isFinite(loss)) {
-                adam.step(lr);
-            } else {
+            for (int attempt = 1; attempt <= STEP_ATTEMPTS; attempt++) {
+                double loss;
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray l = options.loss().apply(model.forward(x, true), y, options.charbonnierEps());
+                    gc.backward(l);
+                    loss = l.getFloat();
+                }
+                if (Double.isFinite(loss) && adam.gradientsFinite()) {
+                    adam.step(lr);
+                    // the fused Omni-Shift weights are stale after every update
+                    model.invalidateReparam();
+                    return loss;
+                }
                 adam.zeroGradients();
+                if (attempt < STEP_ATTEMPTS) {
+                    warnings.accept("non-finite loss (" + loss + ") or gradient; recomputing the step");
+                }
             }
-            // the fused Omni-Shift weights are stale after every update
-            model.invalidateReparam();
+            return Double.NaN;
         }
-        return loss;
     }
 
     /** Validates, logs per-modality means and the score (modality MEAN), returns the score. */

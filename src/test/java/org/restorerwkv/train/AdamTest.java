@@ -2,7 +2,9 @@ package org.restorerwkv.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -66,6 +68,30 @@ class AdamTest {
                 assertArrayEquals(new float[3], p.getArray().getGradient().toFloatArray(), 0f, "gradients zeroed");
             }
             assertEquals(3, adam.stepCount());
+        }
+    }
+
+    @Test
+    void nonFiniteGradientsAreDetectedAndZeroedWithoutAnUpdate() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Parameter p = param(m, new float[] {1f, 2f, 3f});
+            Map<String, Parameter> ps = new LinkedHashMap<>();
+            ps.put("w", p);
+            Adam adam = new Adam(ps, 0.9, 0.999, 1e-8);
+            backward(p, new float[] {1f, 1f, 1f});
+            assertTrue(adam.gradientsFinite());
+            adam.zeroGradients();
+            // sqrt(w - 2) at w = 1 is NaN, its gradient too; 1/(w - 3) at w = 3 is inf
+            NDArray w = p.getArray();
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                gc.backward(w.sub(2f).sqrt().sum().add(w.sub(3f).pow(-1).sum()));
+            }
+            assertFalse(adam.gradientsFinite());
+            adam.zeroGradients();
+            assertArrayEquals(new float[3], p.getArray().getGradient().toFloatArray(), 0f, "NaN and inf zeroed");
+            assertTrue(adam.gradientsFinite());
+            assertArrayEquals(new float[] {1f, 2f, 3f}, p.getArray().toFloatArray(), 0f, "no update");
+            assertEquals(0, adam.stepCount());
         }
     }
 
