@@ -56,6 +56,21 @@ public final class Evaluation {
         return evaluate(modality, modality.denormalize(prediction), modality.denormalize(groundTruth), height, width);
     }
 
+    /**
+     * PSNR alone of {@link #evaluateNormalized}: same denormalization, window and data_range, without
+     * the cost of SSIM (for searches that rank many candidates by PSNR).
+     */
+    public static double psnrNormalized(Modality modality, float[] prediction, float[] groundTruth, int height, int width) {
+        if (prediction == null || groundTruth == null) {
+            throw new IllegalArgumentException("prediction and ground truth must not be null");
+        }
+        requireNoNaN(prediction, width, "prediction");
+        requireNoNaN(groundTruth, width, "ground truth");
+        float[] p = modality.truncate(modality.denormalize(prediction));
+        float[] t = modality.truncate(modality.denormalize(groundTruth));
+        return ImageMetrics.psnr(p, t, height, width, range(t));
+    }
+
     /** data_range of a ground truth slice in physical units: max - min after truncation. */
     public static double dataRange(Modality modality, float[] groundTruth) {
         requireNoNaN(groundTruth, Math.max(1, groundTruth.length), "ground truth");

@@ -113,8 +113,12 @@ public final class MetricAccumulator {
     }
 
     private static void line(StringBuilder sb, String name, SliceMetrics s) {
-        sb.append(csvField(name)).append(',').append(number(s.psnr())).append(',')
-                .append(number(s.ssim())).append(',').append(number(s.rmse())).append('\n');
+        sb.append(fields(name, s)).append('\n');
+    }
+
+    /** {@code NAME,PSNR,SSIM,RMSE} of one row, without a line break. */
+    static String fields(String name, SliceMetrics s) {
+        return csvField(name) + ',' + number(s.psnr()) + ',' + number(s.ssim()) + ',' + number(s.rmse());
     }
 
     static String csvField(String s) {

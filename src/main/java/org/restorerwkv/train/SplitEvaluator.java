@@ -37,6 +37,19 @@ public final class SplitEvaluator {
     }
 
     /**
+     * Metrics of the degraded input itself (each LQ slice against its HQ slice), with the same
+     * protocol: what a restoration has to improve on.
+     */
+    public static MetricAccumulator evaluateInput(PairedDataset dataset) throws IOException {
+        MetricAccumulator acc = new MetricAccumulator();
+        for (int i = 0; i < dataset.size(); i++) {
+            PairedDataset.SlicePair s = dataset.slice(i);
+            acc.add(s.name(), s.modality(), Evaluation.evaluateNormalized(s.modality(), s.lq(), s.hq(), s.height(), s.width()));
+        }
+        return acc;
+    }
+
+    /**
      * Metrics over every slice of a dataset. With {@code outDir}, each restored file is saved in
      * physical units as {@code outDir/MOD/<name>.nii.gz} with the degraded input's geometry, and the per-slice
      * metrics with the per-modality means as {@code outDir/metrics.csv}.

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.restorerwkv.data.Modality;
@@ -46,5 +47,15 @@ class TrainEvalCommandTest {
         String a = Files.readAllLines(report).get(1).split(",")[1];
         String b = Files.readAllLines(report2).get(1).split(",")[1];
         assertEquals(Double.parseDouble(a), Double.parseDouble(b), 1e-3);
+        // with the baseline, the same restoration is reported beside the input and the Gaussian filter
+        Path report3 = tmp.resolve("report3.csv");
+        rc = new CommandLine(new EvalCommand()).execute("--weights", run.resolve("best.safetensors").toString(),
+                "--data", data.toString(), "--modalities", "pet", "--baseline", "gaussian", "--report", report3.toString());
+        assertEquals(0, rc);
+        List<String> rows = Files.readAllLines(report3);
+        assertEquals(List.of("MEAN_PET,input", "MEAN_PET,restored", "MEAN_PET,gaussian"), rows.subList(rows.size() - 3, rows.size())
+                .stream().map(r -> r.split(",")[0] + "," + r.split(",")[4]).toList());
+        String restoredMean = Files.readAllLines(report).stream().filter(r -> r.startsWith("MEAN_PET,")).findFirst().orElseThrow();
+        assertEquals(restoredMean + ",restored,", rows.get(rows.size() - 2));
     }
 }

@@ -44,4 +44,36 @@ public final class TinyDatasets {
             Npy.write(dir.resolve("LQ").resolve(name), new HostTensor(shape, lq));
         }
     }
+
+    /**
+     * Like {@link #write}, but LQ = HQ + Gaussian noise of std {@code noise} in normalized units
+     * (noise 0: LQ equals HQ), so that smoothing is the right restoration.
+     */
+    public static void writeNoisy(Path root, Modality m, String split, int files, int depth, int h, int w, double noise,
+            long seed) throws IOException {
+        Random r = new Random(seed);
+        double span = m.normHigh() - m.normLow();
+        for (int f = 0; f < files; f++) {
+            float[] hq = new float[depth * h * w];
+            float[] lq = new float[hq.length];
+            for (int d = 0; d < depth; d++) {
+                double fx = 0.1 + 0.2 * r.nextDouble();
+                double fy = 0.1 + 0.2 * r.nextDouble();
+                double ph = r.nextDouble() * 6;
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        int i = (d * h + y) * w + x;
+                        double norm = 0.5 + 0.25 * Math.sin(fx * x + ph) * Math.cos(fy * y);
+                        hq[i] = (float) (m.normLow() + norm * span);
+                        lq[i] = noise == 0 ? hq[i] : (float) (m.normLow() + (norm + noise * r.nextGaussian()) * span);
+                    }
+                }
+            }
+            long[] shape = depth == 1 ? new long[] {h, w} : new long[] {depth, h, w};
+            Path dir = root.resolve(m.folderName()).resolve(split);
+            String name = String.format("case%02d.npy", f);
+            Npy.write(dir.resolve("HQ").resolve(name), new HostTensor(shape, hq));
+            Npy.write(dir.resolve("LQ").resolve(name), new HostTensor(shape, lq));
+        }
+    }
 }
