@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 
 /** Converts scans between image formats, or weights between .pth and .safetensors. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Convert scans between NIfTI (.nii, .nii.gz), DICOM (file or series directory), NPY/NPZ, PNG and TIFF,",
+        description = {"Convert scans between NIfTI (.nii, .nii.gz), DICOM (file or series directory), NPY/NPZ, PNG and TIFF",
+            "(InVesalius .inv3 projects as input only),",
             "or model weights between PyTorch .pth and .safetensors (same key names). OUT's extension picks the format."})
 public final class ConvertCommand implements Callable<Integer> {
 

@@ -38,7 +38,9 @@ import org.restorerwkv.io.VolumeFormats;
  * extension ({@code .npy}: float32 (depth, height, width); {@code .nii.gz}: float32 with the scan's
  * geometry).
  *
- * <p>Splits are by scan, never by slice. Counts: n times each fraction, rounded down, and the
+ * <p>Splits are by scan, never by slice: either each input folder is given whole to a named split
+ * ({@link #build(Map, Path)}: a curated split by volume), or one folder is shared out by fractions
+ * ({@link #build(Path, Path)}). Counts: n times each fraction, rounded down, and the
  * scans left over go one each to the splits with the largest remainders (ties: train, validation,
  * test); then, when there are at least as many scans as non-zero fractions, every split with a
  * non-zero fraction that got no scan takes one from the split holding the most (so 5 scans at
@@ -50,6 +52,11 @@ import org.restorerwkv.io.VolumeFormats;
  * slice k with {@code Seeds.forSlice(scanSeed, k)}, exactly as {@code simulate --seed scanSeed}
  * does; a scan's pair therefore depends only on the scan, the task and the seed, not on the
  * other scans, the split or the number of threads.
+ *
+ * <p>Slices. With {@code minContent > 0} only the slices from the first to the last whose HQ
+ * holds enough foreground are written ({@link #contentRange}); both volumes are cropped after the
+ * degradation, so the LQ slices are still those of {@code simulate}, and the manifest records the
+ * range kept.
  *
  * <p>All or nothing: the modality's tree is written into a hidden temporary folder in ROOT and
  * renamed to {@code ROOT/{CT|MRI|PET}} at the end (each file itself written atomically); an
@@ -90,8 +97,12 @@ public final class DatasetBuilder {
     /** One scan of the input folder: its name (file or folder name) and path. */
     public record Scan(String name, Path source) {}
 
-    /** Where a scan went. {@code shape} is (depth, height, width). */
-    public record Entry(String scan, String file, String split, long seed, int[] shape, String simulation) {}
+    /**
+     * Where a scan went. {@code shape} is (depth, height, width) as written; {@code slices} the
+     * range [first, end) of the scan's slices kept (see {@link #contentRange}).
+     */
+    public record Entry(String scan, String file, String split, long seed, int[] shape, int[] slices,
+            String simulation) {}
 
     /** The dataset written: the modality folder, the manifest and one entry per scan in name order. */
     public record Result(Path modalityDir, Path manifest, List<Entry> entries, int[] counts) {}
@@ -102,6 +113,7 @@ public final class DatasetBuilder {
     private final long seed;
     private final Format format;
     private final int threads;
+    private final double minContent;
 
     /**
      * @param simulation the degradation (ct-lowdose, mri-sr or pet-lowcount)
@@ -111,6 +123,18 @@ public final class DatasetBuilder {
      */
     public DatasetBuilder(Simulation simulation, Simulation phantom, double[] fractions, long seed, Format format,
             int threads) {
+        this(simulation, phantom, fractions, seed, format, threads, 0);
+    }
+
+    /**
+     * @param minContent keep only the slices from the first to the last whose HQ has at least this
+     *     fraction of foreground voxels (see {@link #contentRange}); 0 keeps all
+     */
+    public DatasetBuilder(Simulation simulation, Simulation phantom, double[] fractions, long seed, Format format,
+            int threads, double minContent) {
+        if (!(minContent >= 0 && minContent <= 1)) {
+            throw new IllegalArgumentException("min-content must be in [0, 1], got " + minContent);
+        }
         if (!simulation.isDegradation()) {
             throw new IllegalArgumentException("make-dataset needs a degradation task (ct-lowdose, mri-sr,"
                     + " pet-lowcount), not " + simulation.task());
@@ -129,6 +153,7 @@ public final class DatasetBuilder {
         this.seed = seed;
         this.format = format;
         this.threads = threads;
+        this.minContent = minContent;
     }
 
     /** Parses "0.8,0.1,0.1" (three fractions; "a/b" accepted). */
@@ -270,46 +295,90 @@ public final class DatasetBuilder {
         return VolumeFormats.stem(name);
     }
 
-    /** Degrades every scan of {@code inputDir} into the dataset under {@code root}. */
+    /** Degrades every scan of {@code inputDir} into the dataset under {@code root}, split by {@link #fractions}. */
     public Result build(Path inputDir, Path root) throws IOException {
         List<Scan> scans = listScans(inputDir);
+        Map<String, String> split = assignSplits(scans.stream().map(Scan::name).toList(), fractions, seed);
+        List<Assigned> assigned = new ArrayList<>();
+        for (Scan s : scans) {
+            assigned.add(new Assigned(s, split.get(s.name())));
+        }
+        Map<String, Object> input = new LinkedHashMap<>();
+        input.put("split_fractions", fractions);
+        input.put("input", inputDir.toAbsolutePath().normalize().toString());
+        return writeAll(assigned, List.of(inputDir), root, input);
+    }
+
+    /**
+     * Degrades every scan of each folder into the split it is given (whole folders, no shuffle, no
+     * fractions): the split by volume of a curated dataset. Splits not given get no scans.
+     */
+    public Result build(Map<Split, Path> folders, Path root) throws IOException {
+        if (folders.isEmpty()) {
+            throw new IllegalArgumentException("no input folder for any split");
+        }
+        List<Assigned> assigned = new ArrayList<>();
+        Map<String, String> inputs = new LinkedHashMap<>();
+        for (Split sp : Split.values()) {
+            Path dir = folders.get(sp);
+            if (dir != null) {
+                for (Scan s : listScans(dir)) {
+                    assigned.add(new Assigned(s, sp.folderName()));
+                }
+                inputs.put(sp.folderName(), dir.toAbsolutePath().normalize().toString());
+            }
+        }
+        Map<String, Object> input = new LinkedHashMap<>();
+        input.put("split_by", "input folder");
+        input.put("inputs", inputs);
+        return writeAll(assigned, List.copyOf(folders.values()), root, input);
+    }
+
+    /** A scan and the split folder it goes to. */
+    private record Assigned(Scan scan, String split) {}
+
+    private Result writeAll(List<Assigned> scans, List<Path> inputDirs, Path root, Map<String, Object> input)
+            throws IOException {
         Modality modality = simulation.outputModality();
         Path rootAbs = root.toAbsolutePath().normalize();
-        Path inputReal = inputDir.toRealPath();
         Path rootReal = Files.exists(rootAbs) ? rootAbs.toRealPath() : rootAbs;
-        if (rootReal.startsWith(inputReal)) {
-            throw new InvalidInputException(root, "the dataset root lies inside the input folder " + inputDir);
+        for (Path inputDir : inputDirs) {
+            if (rootReal.startsWith(inputDir.toRealPath())) {
+                throw new InvalidInputException(root, "the dataset root lies inside the input folder " + inputDir);
+            }
         }
         Path modalityDir = rootAbs.resolve(modality.folderName());
         Path manifest = rootAbs.resolve("manifest-" + modality.folderName() + ".json");
         if (Files.exists(modalityDir)) {
             throw new InvalidInputException(modalityDir, "already exists; remove it or choose another root");
         }
-        Map<String, String> files = new LinkedHashMap<>();
-        for (Scan s : scans) {
-            String file = stem(s) + format.extension();
-            String before = files.put(file, s.name());
+        Map<String, Scan> files = new LinkedHashMap<>();
+        for (Assigned a : scans) {
+            String file = stem(a.scan()) + format.extension();
+            Scan before = files.put(a.split() + "/" + file, a.scan());
             if (before != null) {
-                throw new InvalidInputException(inputDir, "scans '" + before + "' and '" + s.name()
-                        + "' would both be written as " + file);
+                throw new InvalidInputException(a.scan().source(), "scans '" + before.name() + "' and '"
+                        + a.scan().name() + "' would both be written as " + file + " in " + a.split());
             }
         }
-        Map<String, String> split = assignSplits(scans.stream().map(Scan::name).toList(), fractions, seed);
 
         Files.createDirectories(rootAbs);
         Path tmp = Files.createTempDirectory(rootAbs, "." + modality.folderName() + ".partial-");
         List<Entry> entries = new ArrayList<>();
         try {
-            for (Scan s : scans) {
-                entries.add(write(s, split.get(s.name()), tmp));
+            for (Assigned a : scans) {
+                entries.add(write(a.scan(), a.split(), tmp));
             }
             Files.move(tmp, modalityDir); // a rename within ROOT
         } catch (IOException | RuntimeException | Error e) {
             deleteTree(tmp);
             throw e;
         }
-        int[] counts = splitCounts(scans.size(), fractions);
-        writeManifest(manifest, inputDir, modality, counts, entries);
+        int[] counts = new int[SPLITS.size()];
+        for (Assigned a : scans) {
+            counts[SPLITS.indexOf(a.split())]++;
+        }
+        writeManifest(manifest, input, modality, counts, entries);
         return new Result(modalityDir, manifest, entries, counts);
     }
 
@@ -321,12 +390,66 @@ public final class DatasetBuilder {
         long scanSeed = scanSeed(seed, s.name());
         Simulation.Bound bound = bind(simulation, hq, s);
         Volume lq = Simulation.apply(hq, bound.op(), scanSeed, threads, s.source());
+        // cropped after the degradation, so that slice k keeps the noise of simulate's slice k
+        int[] range = contentRange(hq, minContent);
+        if (range[0] > 0 || range[1] < hq.depth()) {
+            hq = slices(hq, range[0], range[1]);
+            lq = slices(lq, range[0], range[1]);
+        }
         String file = stem(s) + format.extension();
         Path dir = tree.resolve(part);
         VolumeFormats.write(dir.resolve("HQ").resolve(file), hq);
         VolumeFormats.write(dir.resolve("LQ").resolve(file), lq);
         return new Entry(s.name(), file, part, scanSeed, new int[] {hq.depth(), hq.height(), hq.width()},
-                bound.description());
+                range, bound.description());
+    }
+
+    /**
+     * The slices [first, end) to keep: from the first to the last slice of which at least
+     * {@code minContent} of the voxels are foreground, i.e. above lo + 0.1 (hi - lo) with lo the
+     * volume's minimum and hi its 99.5th percentile (air / background lies below, tissue above, in
+     * HU, MRI intensity or activity alike). Slices in between are kept whatever they hold, so the
+     * volume stays contiguous. All slices when {@code minContent} is 0, or when none qualifies.
+     */
+    public static int[] contentRange(Volume v, double minContent) {
+        if (!(minContent > 0)) {
+            return new int[] {0, v.depth()};
+        }
+        float[] vox = v.voxels();
+        float[] sorted = vox.clone();
+        Arrays.sort(sorted);
+        float lo = sorted[0];
+        float hi = sorted[(int) Math.min(sorted.length - 1, Math.round(0.995 * (sorted.length - 1)))];
+        double threshold = lo + 0.1 * (hi - lo);
+        int n = v.sliceSize();
+        int first = -1;
+        int last = -1;
+        for (int k = 0; k < v.depth(); k++) {
+            int fg = 0;
+            for (int i = k * n; i < (k + 1) * n; i++) {
+                if (vox[i] > threshold) {
+                    fg++;
+                }
+            }
+            if (fg >= minContent * n) {
+                first = first < 0 ? k : first;
+                last = k;
+            }
+        }
+        return first < 0 ? new int[] {0, v.depth()} : new int[] {first, last + 1};
+    }
+
+    /**
+     * Slices [from, to) of a volume: the affine's origin moves to slice {@code from}; the source
+     * metadata is dropped (its slice count and positions no longer apply).
+     */
+    static Volume slices(Volume v, int from, int to) {
+        float[] vox = Arrays.copyOfRange(v.voxels(), from * v.sliceSize(), to * v.sliceSize());
+        double[] a = v.affine().clone();
+        for (int r = 0; r < 3; r++) {
+            a[4 * r + 3] += from * a[4 * r + 2];
+        }
+        return new Volume(to - from, v.height(), v.width(), vox, v.spacing().clone(), a, null, List.of());
     }
 
     /** Binds to a scan, naming the scan when its geometry does not fit the simulator. */
@@ -338,8 +461,8 @@ public final class DatasetBuilder {
         }
     }
 
-    private void writeManifest(Path manifest, Path inputDir, Modality modality, int[] counts, List<Entry> entries)
-            throws IOException {
+    private void writeManifest(Path manifest, Map<String, Object> input, Modality modality, int[] counts,
+            List<Entry> entries) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("task", simulation.task());
         m.put("modality", modality.folderName());
@@ -348,14 +471,23 @@ public final class DatasetBuilder {
             m.put("hq_from", Simulation.PET_PHANTOM + " of each input (T1 MRI)");
         }
         m.put("seed", seed);
-        m.put("split_fractions", fractions);
+        if (input.containsKey("split_fractions")) {
+            m.put("split_fractions", input.get("split_fractions"));
+        } else {
+            m.put("split_by", input.get("split_by"));
+        }
         Map<String, Integer> c = new LinkedHashMap<>();
         for (int i = 0; i < counts.length; i++) {
             c.put(SPLITS.get(i), counts[i]);
         }
         m.put("split_counts", c);
         m.put("format", format.extension().substring(1));
-        m.put("input", inputDir.toAbsolutePath().normalize().toString());
+        if (input.containsKey("input")) {
+            m.put("input", input.get("input"));
+        } else {
+            m.put("inputs", input.get("inputs"));
+        }
+        m.put("min_content", minContent);
         List<Map<String, Object>> scans = new ArrayList<>();
         for (Entry e : entries) {
             Map<String, Object> s = new LinkedHashMap<>();
@@ -364,6 +496,7 @@ public final class DatasetBuilder {
             s.put("split", e.split());
             s.put("seed", e.seed());
             s.put("shape", e.shape());
+            s.put("slices", e.slices());
             s.put("simulation", e.simulation());
             scans.add(s);
         }

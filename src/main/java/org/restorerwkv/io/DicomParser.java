@@ -167,6 +167,9 @@ final class DicomParser {
                 }
                 throw new InvalidInputException(c.file, "truncated DICOM file: element header at offset " + c.pos);
             }
+            if (depth == 0 && !untilItemEnd && allZero(c.b, c.pos, limit)) {
+                return; // zero padding after the last element (seen after Pixel Data in real files)
+            }
             int save = c.pos;
             int tag = c.u16() << 16 | c.u16();
             if (tag == ITEM_END) {
@@ -182,6 +185,18 @@ final class DicomParser {
         if (untilItemEnd) {
             throw new InvalidInputException(c.file, "truncated DICOM file: sequence item without its delimiter");
         }
+    }
+
+    private static boolean allZero(byte[] b, int from, int to) {
+        if (b[from] != 0 || b[from + 1] != 0) {
+            return false; // a real element starts with a non-zero group
+        }
+        for (int i = from; i < to; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static DicomElement readElement(Cursor c, int limit, int depth) throws InvalidInputException {

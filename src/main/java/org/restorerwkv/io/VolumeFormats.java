@@ -17,7 +17,7 @@ import java.util.zip.ZipOutputStream;
  *
  * <p>Inputs: a directory (DICOM series), NIfTI-1/2 ({@code .nii}, {@code .nii.gz}), DICOM with or
  * without preamble, NumPy {@code .npy} / {@code .npz} (a single array of rank 2 or 3, or leading
- * axes of size 1), PNG, TIFF.
+ * axes of size 1), PNG, TIFF, InVesalius projects ({@code .inv3}, see {@link Inv3Format}).
  *
  * <p>Outputs by name: {@code .nii} / {@code .nii.gz} (float32, see {@link NiftiFormat}),
  * {@code .dcm} (one slice), an existing directory or a name without extension (DICOM series, see
@@ -30,7 +30,7 @@ public final class VolumeFormats {
 
     /** File name endings of the image formats, longest first (".nii.gz" before ".nii"). */
     public static final List<String> IMAGE_EXTENSIONS =
-            List.of(".nii.gz", ".nii", ".dicom", ".dcm", ".npy", ".npz", ".png", ".tiff", ".tif");
+            List.of(".nii.gz", ".nii", ".inv3", ".dicom", ".dcm", ".npy", ".npz", ".png", ".tiff", ".tif");
 
     /** A file name without its image extension: "case01.nii.gz" -> "case01" (matching across formats). */
     public static String stem(String fileName) {
@@ -68,8 +68,11 @@ public final class VolumeFormats {
             } catch (IOException e) {
                 throw new InvalidInputException(in, "corrupt gzip stream (" + e.getMessage() + ")");
             }
+            if (Inv3Format.looksLikeTar(inner)) {
+                return Inv3Format.read(in);
+            }
             if (!NiftiFormat.looksLikeNifti(inner)) {
-                throw new InvalidInputException(in, "gzip file that does not hold a NIfTI image");
+                throw new InvalidInputException(in, "gzip file that holds neither a NIfTI image nor an InVesalius project");
             }
             return NiftiFormat.read(in);
         }
@@ -94,7 +97,7 @@ public final class VolumeFormats {
         if (DicomParser.looksLikeDicom(head) || name.endsWith(".dcm") || name.endsWith(".dicom")) {
             return DicomFormat.readFile(in);
         }
-        throw new InvalidInputException(in, "unrecognised file format (expected NIfTI, DICOM, NPY/NPZ, PNG or TIFF)");
+        throw new InvalidInputException(in, "unrecognised file format (expected NIfTI, DICOM, NPY/NPZ, PNG, TIFF or InVesalius .inv3)");
     }
 
     private static Volume fromArray(Path in, HostTensor t) throws InvalidInputException {

@@ -213,8 +213,69 @@ class DatasetBuilderTest {
         Files.copy(TestResources.path("io/brain_series.crop.npy"), in.resolve("x.npy"));
         Files.copy(TestResources.path("io/ch2_crop_int16.nii.gz"), in.resolve("x.nii.gz"));
         String msg = assertThrows(InvalidInputException.class, () -> ct(1, 1).build(in, dir.resolve("r"))).getMessage();
-        assertTrue(msg.contains("both be written as x.npy"), msg);
+        assertTrue(msg.contains("both be written as x.npy in "), msg);
         assertFalse(Files.exists(dir.resolve("r/CT")));
+    }
+
+    @Test
+    void foldersGoWholeToTheirSplitAndEmptyEndSlicesAreLeftOut() throws Exception {
+        Path in = fiveScans();
+        Path train = Files.createDirectories(dir.resolve("t"));
+        Path test = Files.createDirectories(dir.resolve("s"));
+        for (int s = 0; s < 3; s++) {
+            Files.copy(in.resolve("case" + s + ".npy"), train.resolve("case" + s + ".npy"));
+        }
+        // 4 slices: empty (air), phantom, phantom, empty
+        int n = 48;
+        float[] slice = Phantoms.sheppLogan(n, 2);
+        float[] vox = new float[4 * n * n];
+        java.util.Arrays.fill(vox, -1000);
+        System.arraycopy(slice, 0, vox, n * n, n * n);
+        System.arraycopy(slice, 0, vox, 2 * n * n, n * n);
+        Volume four = Volume.of(4, n, n, vox, new double[] {2, 1, 1});
+        VolumeFormats.write(test.resolve("ends.nii.gz"), four);
+        assertArrayEquals(new int[] {1, 3}, DatasetBuilder.contentRange(four, 0.05));
+        assertArrayEquals(new int[] {0, 4}, DatasetBuilder.contentRange(four, 0));
+
+        Simulation sim = Simulation.parse("ct-lowdose", Degradations.parseParams("dose=0.25,views=48"));
+        DatasetBuilder b = new DatasetBuilder(sim, null, SPLIT, 3, DatasetBuilder.Format.NIFTI_GZ, 2, 0.05);
+        Path root = dir.resolve("root");
+        DatasetBuilder.Result r = b.build(Map.of(Split.TRAIN, train, Split.TEST, test), root);
+        assertArrayEquals(new int[] {3, 0, 1}, r.counts());
+        assertEquals(Set.of("case0.nii.gz", "case1.nii.gz", "case2.nii.gz"), names(root.resolve("CT/train/HQ")));
+        assertFalse(Files.exists(root.resolve("CT/validation"))); // a split given no folder stays empty
+        assertEquals(Set.of("ends.nii.gz"), names(root.resolve("CT/test/LQ")));
+
+        // the kept slices are slices 1..2 of the scan and of its simulate output, placed where they were
+        Volume hq = VolumeFormats.read(root.resolve("CT/test/HQ/ends.nii.gz"));
+        Volume lq = VolumeFormats.read(root.resolve("CT/test/LQ/ends.nii.gz"));
+        assertEquals(2, hq.depth());
+        assertArrayEquals(java.util.Arrays.copyOfRange(vox, n * n, 3 * n * n), hq.voxels());
+        Volume full = sim.apply(VolumeFormats.read(test.resolve("ends.nii.gz")), DatasetBuilder.scanSeed(3, "ends.nii.gz"), 1, test);
+        assertArrayEquals(java.util.Arrays.copyOfRange(full.voxels(), n * n, 3 * n * n), lq.voxels());
+        assertArrayEquals(four.worldOf(0, 0, 1), hq.worldOf(0, 0, 0), 1e-6);
+        Volume kept = VolumeFormats.read(root.resolve("CT/train/HQ/case0.nii.gz"));
+        assertEquals(2, kept.depth()); // no empty slice to drop
+
+        JsonObject m = JsonParser.parseString(Files.readString(root.resolve("manifest-CT.json"))).getAsJsonObject();
+        assertEquals("input folder", m.get("split_by").getAsString());
+        assertEquals(test.toAbsolutePath().toString(), m.getAsJsonObject("inputs").get("test").getAsString());
+        assertFalse(m.getAsJsonObject("inputs").has("validation"));
+        for (var e : m.getAsJsonArray("scans")) {
+            JsonObject o = e.getAsJsonObject();
+            if (o.get("scan").getAsString().equals("ends.nii.gz")) {
+                assertEquals("[1,3]", o.get("slices").toString());
+            }
+        }
+        // one name twice in a split is refused; the same name in two splits is fine
+        Files.copy(in.resolve("case0.npy"), test.resolve("case0.npy"));
+        b.build(Map.of(Split.TRAIN, train, Split.TEST, test), dir.resolve("root2"));
+        Files.copy(in.resolve("case1.npy"), train.resolve("case1.nii.gz"));
+        String msg = assertThrows(InvalidInputException.class,
+                () -> b.build(Map.of(Split.TRAIN, train), dir.resolve("root3"))).getMessage();
+        assertTrue(msg.contains("would both be written as case1.nii.gz in train"), msg);
+        assertThrows(IllegalArgumentException.class, () -> new DatasetBuilder(sim, null, SPLIT, 3,
+                DatasetBuilder.Format.NPY, 1, 1.5));
     }
 
     private static Set<String> names(Path d) throws IOException {

