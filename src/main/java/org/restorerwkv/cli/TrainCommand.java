@@ -54,7 +54,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--loss", defaultValue = "l1", description = "l1 or charbonnier (default: ${DEFAULT-VALUE}).")
     String loss;
 
-    @Option(names = "--augment", description = "Random flips and 90-degree rotations.")
+    @Option(names = "--augment", description = "Random flips and 90-degree rotations; MRI pairs also get a random "
+            + "intensity gain in [1/2, 4] (MRI units are arbitrary).")
     boolean augment;
 
     @Option(names = "--balanced", description = "All-in-one: equal share per modality (default: uniform over slices, as the reference).")

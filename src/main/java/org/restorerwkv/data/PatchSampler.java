@@ -23,7 +23,19 @@ import org.restorerwkv.infer.Padding;
 public final class PatchSampler {
 
     /** Sample k of the stream: slice index, crop origin, dihedral transform (0 = identity). */
-    public record Sample(int slice, int top, int left, int transform) {}
+    /**
+     * One crop: slice, position, dihedral transform, and the intensity gain applied to MRI pairs
+     * (1 unless augmenting; see {@link #MRI_GAIN_RANGE}).
+     */
+    public record Sample(int slice, int top, int left, int transform, float gain) {}
+
+    /**
+     * MRI intensities are in arbitrary units (T1 templates peak near 250, scanner series near 1000
+     * or 4000 in the fixed [0, 4095] normalization range): augmentation scales each MRI pair by a
+     * log-uniform gain in [1/2, 4] so the model does not learn one scanner's scale. k-space
+     * truncation is linear, so a scaled pair is still a valid pair. CT (HU) and PET (SUV) are absolute.
+     */
+    public static final double[] MRI_GAIN_RANGE = {0.5, 4.0};
 
     private static final long PERMUTATION = 0x5045524DL;
     private static final long CROP = 0x43524F50L;
@@ -82,7 +94,9 @@ public final class PatchSampler {
         int top = r.nextInt(Math.max(1, p.height() - patch + 1));
         int left = r.nextInt(Math.max(1, p.width() - patch + 1));
         int transform = augment ? r.nextInt(8) : 0;
-        return new Sample(slice, top, left, transform);
+        float gain = augment ? (float) Math.exp(Math.log(MRI_GAIN_RANGE[0])
+                + r.nextDouble() * Math.log(MRI_GAIN_RANGE[1] / MRI_GAIN_RANGE[0])) : 1f;
+        return new Sample(slice, top, left, transform, gain);
     }
 
     /** Assembles the batch of an iteration (reads slices through the dataset's cache). */
@@ -97,6 +111,12 @@ public final class PatchSampler {
             PairedDataset.SlicePair sp = dataset.slice(s.slice());
             crop(sp.lq(), sp.height(), sp.width(), s, lq, b * area);
             crop(sp.hq(), sp.height(), sp.width(), s, hq, b * area);
+            if (sp.modality() == Modality.MRI && s.gain() != 1f) {
+                for (int i = b * area; i < (b + 1) * area; i++) {
+                    lq[i] = Math.min(1f, lq[i] * s.gain()); // normalized values, clipped as the reference clips
+                    hq[i] = Math.min(1f, hq[i] * s.gain());
+                }
+            }
             mods[b] = sp.modality();
             names[b] = sp.name();
         }

@@ -361,9 +361,12 @@ public final class BiWkv {
         static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
                 && !"false".equals(System.getProperty("restore.rwkv.simd"));
 
+        /** A static final species: the JIT turns vector operations into instructions only for constants. */
+        private static final VectorSpecies<Double> SP = DoubleVector.SPECIES_PREFERRED;
+
         private Simd() {}
 
-        /** Per-thread chunk buffers: keys then exp(k - max), values, right sums (num, den), y. */
+        /** Per-thread chunk buffers: keys then exp(k - max), values, right sums, y, running sums. */
         private static final ThreadLocal<double[][]> CHUNK = ThreadLocal.withInitial(() -> new double[5][0]);
 
         /** Scan steps per chunk: about 128 KiB of float64 per buffer, so the five stay in L2. */
@@ -380,7 +383,6 @@ public final class BiWkv {
         }
 
         private static final class Kernel {
-            final VectorSpecies<Double> sp = DoubleVector.SPECIES_PREFERRED;
             final float[] k;
             final float[] v;
             final float[] out;
@@ -411,7 +413,7 @@ public final class BiWkv {
                 this.width = width;
                 this.len = height * width;
                 this.ch = ch;
-                int lanes = sp.length();
+                int lanes = SP.length();
                 this.cp = (ch + lanes - 1) / lanes * lanes;
                 this.columnMajor = columnMajor;
                 this.chunkLen = chunkLength(cp);
@@ -460,52 +462,61 @@ public final class BiWkv {
                 double[][] b = CHUNK.get();
                 int size = chunkLen * cp;
                 if (b[0].length < size) {
-                    for (int i = 0; i < b.length; i++) {
-                        b[i] = new double[size];
-                    }
+                    b[0] = new double[size];
+                    b[1] = new double[size];
+                    b[2] = new double[2 * size];
+                    b[3] = new double[size];
+                    b[4] = new double[5 * cp];
+                }
+                if (b[4].length < 5 * cp) {
+                    b[4] = new double[5 * cp];
                 }
                 return b;
             }
 
-            /** Step 1 for task i = (b, chunk). */
+            /**
+             * Step 1 for task i = (b, chunk). Loops run rows outside and channel vectors inside, with
+             * the running sums in arrays: a vector carried around a loop is boxed by Java 17's JIT.
+             */
             void aggregate(int i) {
                 int b = i / chunks;
                 int j = i % chunks;
                 double[][] buf = buffers();
                 double[] kd = buf[0];
                 double[] vd = buf[1];
+                double[] acc = buf[2]; // max, left num, left den, right num, right den
                 int n = load(b, j, kd, vd);
-                int o = base(b, j);
-                for (int g = 0; g < cp; g += sp.length()) {
-                    DoubleVector m = DoubleVector.broadcast(sp, Double.NEGATIVE_INFINITY);
-                    for (int s = 0; s < n; s++) {
-                        m = m.max(DoubleVector.fromArray(sp, kd, s * cp + g));
+                int lanes = SP.length();
+                java.util.Arrays.fill(acc, 0, cp, Double.NEGATIVE_INFINITY);
+                java.util.Arrays.fill(acc, cp, 5 * cp, 0);
+                for (int s = 0; s < n; s++) {
+                    for (int g = 0; g < cp; g += lanes) {
+                        DoubleVector.fromArray(SP, acc, g).max(DoubleVector.fromArray(SP, kd, s * cp + g)).intoArray(acc, g);
                     }
-                    DoubleVector d = DoubleVector.fromArray(sp, decay, g);
-                    DoubleVector ln = DoubleVector.zero(sp);
-                    DoubleVector ld = ln;
-                    for (int s = 0; s < n; s++) {
+                }
+                for (int s = 0; s < n; s++) {
+                    for (int g = 0; g < cp; g += lanes) {
                         int q = s * cp + g;
-                        DoubleVector e = DoubleVector.fromArray(sp, kd, q).sub(m)
+                        DoubleVector d = DoubleVector.fromArray(SP, decay, g);
+                        DoubleVector e = DoubleVector.fromArray(SP, kd, q).sub(DoubleVector.fromArray(SP, acc, g))
                                 .lanewise(VectorOperators.EXP);
                         e.intoArray(kd, q);
-                        ln = ln.fma(d, e.mul(DoubleVector.fromArray(sp, vd, q)));
-                        ld = ld.fma(d, e);
+                        DoubleVector.fromArray(SP, acc, cp + g).fma(d, e.mul(DoubleVector.fromArray(SP, vd, q)))
+                                .intoArray(acc, cp + g);
+                        DoubleVector.fromArray(SP, acc, 2 * cp + g).fma(d, e).intoArray(acc, 2 * cp + g);
                     }
-                    DoubleVector rn = DoubleVector.zero(sp);
-                    DoubleVector rd = rn;
-                    for (int s = n - 1; s >= 0; s--) {
-                        int q = s * cp + g;
-                        DoubleVector e = DoubleVector.fromArray(sp, kd, q);
-                        rn = rn.fma(d, e.mul(DoubleVector.fromArray(sp, vd, q)));
-                        rd = rd.fma(d, e);
-                    }
-                    m.intoArray(agg, o + g);
-                    ln.intoArray(agg, o + cp + g);
-                    ld.intoArray(agg, o + 2 * cp + g);
-                    rn.intoArray(agg, o + 3 * cp + g);
-                    rd.intoArray(agg, o + 4 * cp + g);
                 }
+                for (int s = n - 1; s >= 0; s--) {
+                    for (int g = 0; g < cp; g += lanes) {
+                        int q = s * cp + g;
+                        DoubleVector d = DoubleVector.fromArray(SP, decay, g);
+                        DoubleVector e = DoubleVector.fromArray(SP, kd, q);
+                        DoubleVector.fromArray(SP, acc, 3 * cp + g).fma(d, e.mul(DoubleVector.fromArray(SP, vd, q)))
+                                .intoArray(acc, 3 * cp + g);
+                        DoubleVector.fromArray(SP, acc, 4 * cp + g).fma(d, e).intoArray(acc, 4 * cp + g);
+                    }
+                }
+                System.arraycopy(acc, 0, agg, base(b, j), 5 * cp);
             }
 
             /** Step 2 for batch item b: global maximum, rescaled aggregates, carries into each chunk. */
@@ -549,39 +560,43 @@ public final class BiWkv {
                 double[][] buf = buffers();
                 double[] kd = buf[0];
                 double[] vd = buf[1];
-                double[] rn = buf[2];
-                double[] rd = buf[3];
-                double[] y = buf[4];
+                double[] rs = buf[2]; // right sums per row: num then den
+                double[] y = buf[3];
+                double[] acc = buf[4]; // running num, den
                 int n = load(b, j, kd, vd);
                 int o = base(b, j);
-                for (int g = 0; g < cp; g += sp.length()) {
-                    DoubleVector mx = DoubleVector.fromArray(sp, kmax, b * cp + g);
-                    DoubleVector d = DoubleVector.fromArray(sp, decay, g);
-                    DoubleVector an = DoubleVector.fromArray(sp, agg, o + 7 * cp + g);
-                    DoubleVector ad = DoubleVector.fromArray(sp, agg, o + 8 * cp + g);
-                    for (int s = n - 1; s >= 0; s--) {
+                int lanes = SP.length();
+                System.arraycopy(agg, o + 7 * cp, acc, 0, 2 * cp); // CR: sums entering from the right
+                for (int s = n - 1; s >= 0; s--) {
+                    for (int g = 0; g < cp; g += lanes) {
                         int q = s * cp + g;
-                        DoubleVector e = DoubleVector.fromArray(sp, kd, q).sub(mx)
+                        DoubleVector d = DoubleVector.fromArray(SP, decay, g);
+                        DoubleVector e = DoubleVector.fromArray(SP, kd, q).sub(DoubleVector.fromArray(SP, kmax, b * cp + g))
                                 .lanewise(VectorOperators.EXP);
                         e.intoArray(kd, q);
-                        an.intoArray(rn, q);
-                        ad.intoArray(rd, q);
-                        an = an.fma(d, e.mul(DoubleVector.fromArray(sp, vd, q)));
-                        ad = ad.fma(d, e);
+                        DoubleVector an = DoubleVector.fromArray(SP, acc, g);
+                        DoubleVector ad = DoubleVector.fromArray(SP, acc, cp + g);
+                        an.intoArray(rs, 2 * q - g);
+                        ad.intoArray(rs, 2 * q - g + cp);
+                        an.fma(d, e.mul(DoubleVector.fromArray(SP, vd, q))).intoArray(acc, g);
+                        ad.fma(d, e).intoArray(acc, cp + g);
                     }
-                    DoubleVector bo = DoubleVector.fromArray(sp, bonus, g);
-                    an = DoubleVector.fromArray(sp, agg, o + 5 * cp + g);
-                    ad = DoubleVector.fromArray(sp, agg, o + 6 * cp + g);
-                    for (int s = 0; s < n; s++) {
+                }
+                System.arraycopy(agg, o + 5 * cp, acc, 0, 2 * cp); // CL: sums entering from the left
+                for (int s = 0; s < n; s++) {
+                    for (int g = 0; g < cp; g += lanes) {
                         int q = s * cp + g;
-                        DoubleVector e = DoubleVector.fromArray(sp, kd, q);
-                        DoubleVector vv = DoubleVector.fromArray(sp, vd, q);
-                        DoubleVector self = bo.mul(e);
-                        DoubleVector num = an.add(DoubleVector.fromArray(sp, rn, q)).add(self.mul(vv));
-                        DoubleVector den = ad.add(DoubleVector.fromArray(sp, rd, q)).add(self);
+                        DoubleVector d = DoubleVector.fromArray(SP, decay, g);
+                        DoubleVector e = DoubleVector.fromArray(SP, kd, q);
+                        DoubleVector vv = DoubleVector.fromArray(SP, vd, q);
+                        DoubleVector self = DoubleVector.fromArray(SP, bonus, g).mul(e);
+                        DoubleVector an = DoubleVector.fromArray(SP, acc, g);
+                        DoubleVector ad = DoubleVector.fromArray(SP, acc, cp + g);
+                        DoubleVector num = an.add(DoubleVector.fromArray(SP, rs, 2 * q - g)).add(self.mul(vv));
+                        DoubleVector den = ad.add(DoubleVector.fromArray(SP, rs, 2 * q - g + cp)).add(self);
                         num.div(den).intoArray(y, q);
-                        an = an.fma(d, e.mul(vv));
-                        ad = ad.fma(d, e);
+                        an.fma(d, e.mul(vv)).intoArray(acc, g);
+                        ad.fma(d, e).intoArray(acc, cp + g);
                     }
                 }
                 int s0 = j * chunkLen;

@@ -45,6 +45,47 @@ class PatchSamplerTest {
     }
 
     @Test
+    void augmentationScalesMriPairsByOneGainAndLeavesCtAlone() throws Exception {
+        TinyDatasets.write(root, Modality.MRI, "train", 2, 1, 16, 16, 3);
+        TinyDatasets.write(root, Modality.CT, "train", 2, 1, 16, 16, 4);
+        PairedDataset ds = new PairedDataset(root, Split.TRAIN, List.of(Modality.CT, Modality.MRI),
+                new NpySliceSource(), 1 << 20);
+        PatchSampler plain = new PatchSampler(ds, 5, 4, 16, false, true);
+        PatchSampler aug = new PatchSampler(ds, 5, 4, 16, true, true);
+        Set<Float> gains = new HashSet<>();
+        for (int it = 0; it < 6; it++) {
+            Batch p = plain.batch(it);
+            Batch a = aug.batch(it);
+            for (int b = 0; b < 4; b++) {
+                PatchSampler.Sample s = aug.sample(it, b);
+                assertTrue(s.gain() >= 0.5f && s.gain() <= 4f, "gain " + s.gain());
+                // the whole 16x16 slice is the crop: a dihedral transform keeps the pixel sum
+                double[] sums = new double[4];
+                for (int i = b * 256; i < (b + 1) * 256; i++) {
+                    sums[0] += p.lq()[i];
+                    sums[1] += p.hq()[i];
+                    sums[2] += a.lq()[i];
+                    sums[3] += a.hq()[i];
+                }
+                boolean mri = a.modalities()[b] == Modality.MRI;
+                double gain = mri ? s.gain() : 1;
+                if (mri) {
+                    gains.add(s.gain());
+                }
+                boolean clipped = false;
+                for (int i = b * 256; i < (b + 1) * 256; i++) {
+                    clipped |= a.hq()[i] == 1f || a.lq()[i] == 1f;
+                }
+                if (!clipped) {
+                    assertEquals(sums[0] * gain, sums[2], 1e-3 * sums[2], "LQ sum, sample " + b);
+                    assertEquals(sums[1] * gain, sums[3], 1e-3 * sums[3], "HQ sum, sample " + b);
+                }
+            }
+        }
+        assertTrue(gains.size() > 3, "MRI gains vary: " + gains);
+    }
+
+    @Test
     void batchesDependOnlyOnSeedAndIteration() throws Exception {
         PairedDataset ds = dataset();
         PatchSampler a = new PatchSampler(ds, 11, 4, 16, true, false);
