@@ -12,7 +12,9 @@ import org.restorerwkv.model.RestoreRwkv;
 
 /**
  * Model weights in either container: PyTorch {@code .pth} (recognized by its zip magic) or
- * safetensors; both use the reference's state_dict key names.
+ * safetensors; both use the reference's state_dict key names. A weights argument is a file or
+ * {@code builtin:NAME}, a model shipped inside the program ({@link BuiltinModels}); {@link #resolve}
+ * is where the two meet.
  */
 public final class Weights {
 
@@ -20,6 +22,31 @@ public final class Weights {
     public static final String CONFIG_METADATA = "restore_rwkv.config";
 
     private Weights() {}
+
+    /**
+     * The file a weights argument names: {@code builtin:NAME} is a bundled model (read from the
+     * class path, so it works from the jar), anything else a path.
+     *
+     * @throws IllegalArgumentException for an unknown built-in name, listing the bundled ones
+     */
+    public static Path resolve(String spec) throws IOException {
+        return BuiltinModels.bundled().resolve(spec);
+    }
+
+    /**
+     * The weights argument to use: {@code spec} when given, else {@code builtin:all-in-one-light}
+     * when bundled.
+     *
+     * @throws IllegalArgumentException when none is given and no default model is bundled
+     */
+    public static String specOrDefault(String spec) {
+        return spec != null ? spec : BuiltinModels.bundled().defaultSpec();
+    }
+
+    /** The model a weights argument (file or {@code builtin:NAME}) describes, as {@link #loadModel(Path, ModelConfig, NDManager)}. */
+    public static RestoreRwkv loadModel(String spec, ModelConfig config, NDManager manager) throws IOException {
+        return loadModel(resolve(spec), config, manager);
+    }
 
     /** Reads a state dict from a .pth or .safetensors file (chosen by content, not name). */
     public static LinkedHashMap<String, HostTensor> read(Path file) throws IOException {

@@ -20,14 +20,15 @@ import picocli.CommandLine.Option;
             "or model weights between PyTorch .pth and .safetensors (same key names). OUT's extension picks the format."})
 public final class ConvertCommand implements Callable<Integer> {
 
-    @Option(names = "--input", required = true, paramLabel = "IN", description = "Input file.")
-    Path input;
+    @Option(names = "--input", required = true, paramLabel = "IN", description = "Input file (weights: also builtin:NAME).")
+    String inputArg;
 
     @Option(names = "--output", required = true, paramLabel = "OUT", description = "Output file; its extension picks the format.")
     Path output;
 
     @Override
     public Integer call() throws Exception {
+        Path input = Weights.resolve(inputArg);
         if (!Files.exists(input)) {
             throw new InvalidInputException(input, "no such file");
         }

@@ -2,10 +2,15 @@ package org.restorerwkv.cli;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.restorerwkv.checkpoint.BuiltinModels;
+import org.restorerwkv.checkpoint.ModelCard;
 import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
@@ -13,25 +18,39 @@ import org.restorerwkv.model.ModelConfig;
 import org.restorerwkv.model.RestoreRwkv;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** Prints a configuration, its parameter counts and, with --weights, the checkpoint's key check. */
+/**
+ * Prints a configuration, its parameter counts and, with --weights, the checkpoint's key check (and
+ * a built-in model's card); with --models, the built-in models.
+ */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show the model configuration, parameter counts and a checkpoint's key check.")
+        description = "Show the model configuration, parameter counts and a checkpoint's key check; --models lists the"
+                + " built-in models with their model cards (data, licences, training, metrics).")
 public final class InfoCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions opts;
 
+    @Option(names = "--models", description = "List the built-in models (use one as --weights builtin:NAME).")
+    boolean models;
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
+        if (models) {
+            listModels(out);
+            return 0;
+        }
         ModelConfig config = opts.configOrNull();
         LinkedHashMap<String, HostTensor> state = null;
         String configSource = opts.config;
+        Path file = null;
         if (opts.weights != null) {
-            state = Weights.read(opts.weights);
+            file = Weights.resolve(opts.weights);
+            state = Weights.read(file);
             if (config == null) {
-                config = Weights.configOf(opts.weights, state);
+                config = Weights.configOf(file, state);
                 configSource = "read from " + opts.weights;
             }
         }
@@ -52,7 +71,12 @@ public final class InfoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "weights: %s: %d tensors, %,d values%n", opts.weights, state.size(), values);
             out.println("key check: " + (check.ok() ? "OK, every key and shape matches" : check.describe()));
             if (!check.ok()) {
-                throw new InvalidInputException(opts.weights, "does not fit the model: " + check.describe());
+                throw new InvalidInputException(file, "does not fit the model: " + check.describe());
+            }
+            if (BuiltinModels.isBuiltin(opts.weights)) {
+                out.println("model card:");
+                BuiltinModels.bundled().card(opts.weights.substring(BuiltinModels.PREFIX.length())).summary()
+                        .forEach(l -> out.println("  " + l));
             }
             try (NDManager m = NDManager.newBaseManager()) {
                 model.initialize(m, 0);
@@ -60,5 +84,25 @@ public final class InfoCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Every built-in model's card, and which one is used when no --weights is given. */
+    static void listModels(PrintStream out) throws IOException {
+        BuiltinModels b = BuiltinModels.bundled();
+        List<String> names = b.names();
+        if (names.isEmpty()) {
+            out.println("no built-in models in this build (" + BuiltinModels.RESOURCE_DIR + "NAME.safetensors + NAME.json)");
+            return;
+        }
+        out.println("built-in models (--weights " + BuiltinModels.PREFIX + "NAME; without --weights, restore, eval and demo use "
+                + (b.has(BuiltinModels.DEFAULT) ? BuiltinModels.PREFIX + BuiltinModels.DEFAULT : "none: it is not bundled") + "):");
+        for (String n : names) {
+            ModelCard card = b.card(n);
+            RestoreRwkv model = new RestoreRwkv(card.config());
+            List<String> lines = card.summary();
+            out.println();
+            out.printf(Locale.ROOT, "%s%s (%,d parameters)%n", BuiltinModels.PREFIX, lines.get(0), model.inferenceParameterCount());
+            lines.subList(1, lines.size()).forEach(out::println);
+        }
     }
 }

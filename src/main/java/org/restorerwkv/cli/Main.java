@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             InfoCommand.class,
             RestoreCommand.class,
+            DemoCommand.class,
             BenchCommand.class,
             ConvertCommand.class,
             SimulateCommand.class,

@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Locale;
 import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.model.ModelConfig;
@@ -15,8 +14,10 @@ import picocli.CommandLine.Option;
 /** Options shared by the commands that run a model. */
 public final class ModelOptions {
 
-    @Option(names = "--weights", paramLabel = "FILE", description = "Model weights: a PyTorch .pth state_dict or .safetensors.")
-    Path weights;
+    @Option(names = "--weights", paramLabel = "FILE|builtin:NAME",
+            description = "Model weights: a PyTorch .pth state_dict, .safetensors, or builtin:NAME for a model shipped"
+                    + " inside the program (list them with: info --models).")
+    String weights;
 
     @Option(names = "--config", paramLabel = "NAME|FILE",
             description = "default, light, or a JSON file (inp_channels, out_channels, dim, num_blocks, "
@@ -26,14 +27,16 @@ public final class ModelOptions {
     @Option(names = "--device", paramLabel = "cpu|gpu", defaultValue = "cpu", description = "Where to run (default: ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for the fused kernels (default: all cores).")
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for libtorch and the fused kernels (default: all cores).")
     Integer threads;
 
     ModelConfig configOrNull() throws IOException {
         return config == null ? null : ModelConfig.resolve(config);
     }
 
+    /** The device; also fixes the thread counts, before anything starts the engine. */
     Device device() {
+        applyThreads();
         switch (device.toLowerCase(Locale.ROOT)) {
             case "cpu":
                 return Device.cpu();
@@ -49,18 +52,42 @@ public final class ModelOptions {
         }
     }
 
+    /**
+     * Fixes the CPU threads of the fused kernels and of libtorch. libtorch reads its count when the
+     * engine starts (the first NDManager), so {@link #device()} calls this first; left at all
+     * cores, its OpenMP threads spin while waiting and, on a machine shared with other jobs, cost
+     * several times the work (measured: light model, 4 slices of 256^2, --threads 1 on a loaded
+     * 2-core machine: 24.2 s CPU with libtorch on 2 threads, 6.5 s on 1).
+     */
     void applyThreads() {
         if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+            }
+            System.setProperty("ai.djl.pytorch.num_threads", threads.toString());
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
             BiWkv.setThreads(threads);
         }
     }
 
-    /** The model from --weights (config from --config or the file). */
-    RestoreRwkv load(NDManager manager) throws IOException {
-        applyThreads();
-        if (weights == null) {
-            throw new IllegalArgumentException("--weights FILE is required");
+    /** --weights, or the default built-in model when it is absent (one line on stderr says which). */
+    String weightsOrDefault() {
+        if (weights != null) {
+            return weights;
         }
-        return Weights.loadModel(weights, configOrNull(), manager);
+        String spec = Weights.specOrDefault(null);
+        System.err.println("weights: " + spec + " (default; --weights FILE|builtin:NAME chooses others)");
+        return spec;
+    }
+
+    /** The model from --weights, else the default built-in one (config from --config or the file). */
+    RestoreRwkv load(NDManager manager) throws IOException {
+        return load(manager, weightsOrDefault());
+    }
+
+    /** The model from a weights argument (file or builtin:NAME), config from --config or the file. */
+    RestoreRwkv load(NDManager manager, String spec) throws IOException {
+        applyThreads();
+        return Weights.loadModel(spec, configOrNull(), manager);
     }
 }

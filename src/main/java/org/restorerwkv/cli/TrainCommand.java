@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.data.Modality;
 import org.restorerwkv.model.ModelConfig;
 import org.restorerwkv.train.LossKind;
@@ -79,8 +80,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --run-dir from its latest checkpoint.")
     boolean resume;
 
-    @Option(names = "--init", paramLabel = "WEIGHTS", description = "Fine-tune: start from these weights (.pth or .safetensors).")
-    Path init;
+    @Option(names = "--init", paramLabel = "WEIGHTS", description = "Fine-tune: start from these weights (.pth, .safetensors or builtin:NAME).")
+    String init;
 
     @Option(names = "--no-progress", description = "No progress bar.")
     boolean noProgress;
@@ -98,7 +99,8 @@ public final class TrainCommand implements Callable<Integer> {
         TrainOptions.Builder b = TrainOptions.builder(data, runDir).modalities(mods).model(ModelConfig.resolve(config))
                 .iterations(iterations).batchSize(batchSize).patchSize(patchSize).lr(lr).minLr(minLr).seed(seed)
                 .loss(LossKind.parse(loss)).augment(augment).balanced(balanced).valEvery(valEvery).valSlices(valSlices)
-                .workers(workers).cacheBytes(cacheMb << 20).resume(resume).initFrom(init).progress(!noProgress);
+                .workers(workers).cacheBytes(cacheMb << 20).resume(resume)
+                .initFrom(init == null ? null : Weights.resolve(init)).progress(!noProgress);
         if (checkpointEvery != null) {
             b.checkpointEvery(checkpointEvery);
         }

@@ -10,13 +10,35 @@ import javax.imageio.ImageIO;
 
 /**
  * Side-by-side pictures of slices for documentation: each tile is one slice mapped through its own
- * {@link ImageFormat.Window} to 8-bit grey (lo black, hi white, clipped outside), tiles left to
- * right separated by a white gap, enlarged by pixel replication so that small slices stay visible.
+ * {@link ImageFormat.Window} to 8-bit grey (lo black, hi white, clipped outside), or to the
+ * {@link HeatMapPng} colours for a heat tile, tiles left to right separated by a white gap,
+ * enlarged by pixel replication so that small slices stay visible. Tiles may carry a label, drawn
+ * above them with {@link BitmapFont}. Without heat tiles or labels the picture is 8-bit grey.
  */
 public final class Panels {
 
-    /** One slice and the window it is shown with. */
-    public record Tile(float[] pixels, ImageFormat.Window window) {}
+    /** One slice, the window it is shown with, whether in heat-map colours, and its label (or null). */
+    public record Tile(float[] pixels, ImageFormat.Window window, boolean heat, String label) {
+
+        /** A grey tile without a label. */
+        public Tile(float[] pixels, ImageFormat.Window window) {
+            this(pixels, window, false, null);
+        }
+
+        /** A heat-map tile (values mapped to [0, 1] by the window, then coloured). */
+        public static Tile heat(float[] pixels, ImageFormat.Window window) {
+            return new Tile(pixels, window, true, null);
+        }
+
+        /** This tile with a label above it. */
+        public Tile labelled(String text) {
+            return new Tile(pixels, window, heat, text);
+        }
+    }
+
+    /** Scale of the label font, and the height of the label strip, in output pixels. */
+    static final int LABEL_SCALE = 2;
+    static final int LABEL_HEIGHT = BitmapFont.HEIGHT * LABEL_SCALE + 10;
 
     /** Gap between tiles, in output pixels. */
     static final int GAP = 4;
@@ -40,22 +62,43 @@ public final class Panels {
         int zoom = Math.max(1, (MIN_HEIGHT + height - 1) / height);
         int tw = width * zoom;
         int th = height * zoom;
-        BufferedImage img = new BufferedImage(tiles.size() * tw + (tiles.size() - 1) * GAP, th,
-                BufferedImage.TYPE_BYTE_GRAY);
+        boolean labels = tiles.stream().anyMatch(t -> t.label() != null);
+        boolean colour = labels || tiles.stream().anyMatch(Tile::heat);
+        int top = labels ? LABEL_HEIGHT : 0;
+        BufferedImage img = new BufferedImage(tiles.size() * tw + (tiles.size() - 1) * GAP, top + th,
+                colour ? BufferedImage.TYPE_INT_RGB : BufferedImage.TYPE_BYTE_GRAY);
         WritableRaster r = img.getRaster();
         for (int x = 0; x < img.getWidth(); x++) {
-            for (int y = 0; y < th; y++) {
-                r.setSample(x, y, 0, 255); // the gaps
+            for (int y = 0; y < img.getHeight(); y++) {
+                for (int b = 0; b < r.getNumBands(); b++) {
+                    r.setSample(x, y, b, 255); // the gaps and the label strip
+                }
             }
         }
         for (int t = 0; t < tiles.size(); t++) {
-            float[] px = tiles.get(t).pixels();
-            ImageFormat.Window w = tiles.get(t).window();
+            Tile tile = tiles.get(t);
+            float[] px = tile.pixels();
+            ImageFormat.Window w = tile.window();
             int x0 = t * (tw + GAP);
             for (int y = 0; y < th; y++) {
                 for (int x = 0; x < tw; x++) {
-                    r.setSample(x0 + x, y, 0, grey(px[(y / zoom) * width + x / zoom], w));
+                    float v = px[(y / zoom) * width + x / zoom];
+                    if (tile.heat()) {
+                        img.setRGB(x0 + x, top + y, HeatMapPng.color((float) ((v - w.lo()) / (w.hi() - w.lo()))));
+                    } else if (colour) {
+                        int g = grey(v, w);
+                        img.setRGB(x0 + x, top + y, g << 16 | g << 8 | g);
+                    } else {
+                        r.setSample(x0 + x, top + y, 0, grey(v, w));
+                    }
                 }
+            }
+            if (tile.label() != null) {
+                // cut to the tile's width so that a long label does not run into the next tile
+                int chars = Math.max(0, (tw - 4 + LABEL_SCALE) / ((BitmapFont.WIDTH + 1) * LABEL_SCALE));
+                String text = tile.label().length() > chars ? tile.label().substring(0, chars) : tile.label();
+                BitmapFont.draw(img, text, x0 + 4, (LABEL_HEIGHT - BitmapFont.HEIGHT * LABEL_SCALE) / 2,
+                        LABEL_SCALE, 0x000000);
             }
         }
         return img;

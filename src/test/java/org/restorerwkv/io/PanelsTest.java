@@ -3,6 +3,7 @@ package org.restorerwkv.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
@@ -37,6 +38,42 @@ class PanelsTest {
         assertEquals(128, img.getRaster().getSample(3 * zoom + Panels.GAP + 7, 5, 0)); // second tile, 1 on [0, 2]
         assertThrows(IllegalArgumentException.class, () -> Panels.render(2, 2, List.of(new Panels.Tile(a, w))));
         assertThrows(IllegalArgumentException.class, () -> Panels.render(2, 3, List.of()));
+    }
+
+    @Test
+    void heatTilesAreColouredAndLabelsSitInAStripAbove() {
+        float[] a = {0, 50, 100, 150};
+        ImageFormat.Window w = new ImageFormat.Window(0, 100);
+        BufferedImage img = Panels.render(2, 2, List.of(new Panels.Tile(a, w).labelled("ab|1.5"), Panels.Tile.heat(a, w)));
+        int zoom = 128;
+        int top = Panels.LABEL_HEIGHT;
+        assertEquals(2 * 2 * zoom + Panels.GAP, img.getWidth());
+        assertEquals(top + 2 * zoom, img.getHeight());
+        int x1 = 2 * zoom + Panels.GAP; // second tile
+        float[] unit = {0f, 0.5f, 1f, 1.5f};
+        for (int i = 0; i < 4; i++) {
+            int y = top + (i / 2) * zoom + 5;
+            int x = (i % 2) * zoom + 5;
+            int g = Panels.grey(a[i], w);
+            assertEquals(g << 16 | g << 8 | g, img.getRGB(x, y) & 0xFFFFFF, "grey pixel " + i);
+            assertEquals(HeatMapPng.color(unit[i]), img.getRGB(x1 + x, y) & 0xFFFFFF, "heat pixel " + i);
+        }
+        // the label: black font pixels inside the strip over the first tile only, white elsewhere
+        int black = 0;
+        for (int y = 0; y < top; y++) {
+            for (int x = 0; x < img.getWidth(); x++) {
+                int rgb = img.getRGB(x, y) & 0xFFFFFF;
+                assertTrue(rgb == 0 || rgb == 0xFFFFFF, "strip pixel " + x + "," + y);
+                if (rgb == 0) {
+                    black++;
+                    assertTrue(x < 4 + BitmapFont.width("ab|1.5", Panels.LABEL_SCALE), "x " + x);
+                }
+            }
+        }
+        // 'A' 18 + 'B' 20 + '|' 7 + '1' 10 + '.' 4 + '5' 17 font pixels, each LABEL_SCALE^2 image pixels
+        assertEquals((18 + 20 + 7 + 10 + 4 + 17) * Panels.LABEL_SCALE * Panels.LABEL_SCALE, black);
+        // without labels or heat tiles the picture stays 8-bit grey
+        assertEquals(BufferedImage.TYPE_BYTE_GRAY, Panels.render(2, 2, List.of(new Panels.Tile(a, w))).getType());
     }
 
     @Test
