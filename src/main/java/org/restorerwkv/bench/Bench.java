@@ -114,6 +114,20 @@ public final class Bench {
         }
     }
 
+    /**
+     * Kernel warm-up: the JIT compiles the vector-API kernel only after many calls (until then each
+     * vector operation is an object), so a few warm-up runs would time the interpreter.
+     */
+    static final double KERNEL_WARMUP_SECONDS = 3;
+
+    /** Runs r for at least {@code seconds} (and at least {@code minRuns} times). */
+    static void warmFor(double seconds, int minRuns, Runnable r) {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        for (int i = 0; i < minRuns || System.nanoTime() < end; i++) {
+            r.run();
+        }
+    }
+
     /** Seconds (median) of the differentiable and the fused Bi-WKV on (1, T, C). */
     public static double[] wkv(int tokens, int channels, int warmup, int runs, NDManager manager) {
         float[] k = random(tokens * channels, 2);
@@ -125,16 +139,19 @@ public final class Bench {
             u[i] = u[i] / tokens;
         }
         Shape s = new Shape(1, tokens, channels);
-        double diff = median(time(warmup, runs, () -> {
+        Runnable differentiable = () -> {
             try (NDManager scope = manager.newSubManager()) {
                 BiWkv.differentiable(scope.create(w), scope.create(u), scope.create(k, s), scope.create(v, s)).toFloatArray();
             }
-        }));
+        };
+        warmFor(KERNEL_WARMUP_SECONDS, warmup, differentiable);
+        double diff = median(time(0, runs, differentiable));
         float[] y = new float[k.length];
         int side = (int) Math.sqrt(tokens);
         boolean square = side * side == tokens;
-        double fused = median(time(warmup, runs, () ->
-                BiWkv.fused(w, u, k, v, y, 1, square ? side : 1, square ? side : tokens, channels, false)));
+        Runnable fusedRun = () -> BiWkv.fused(w, u, k, v, y, 1, square ? side : 1, square ? side : tokens, channels, false);
+        warmFor(KERNEL_WARMUP_SECONDS, warmup, fusedRun);
+        double fused = median(time(0, runs, fusedRun));
         return new double[] {diff, fused};
     }
 

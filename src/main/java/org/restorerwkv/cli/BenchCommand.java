@@ -12,7 +12,6 @@ import java.util.concurrent.Callable;
 import org.restorerwkv.bench.Bench;
 import org.restorerwkv.io.AtomicFiles;
 import org.restorerwkv.model.ModelConfig;
-import org.restorerwkv.wkv.BiWkv;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -59,12 +58,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (threads != null) {
-            // read by the PyTorch engine when it starts, which is below
-            System.setProperty("ai.djl.pytorch.num_threads", threads.toString());
-            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-            BiWkv.setThreads(threads);
-        }
+        ModelOptions.applyThreads(threads); // read by the PyTorch engine when it starts, which is below
         if (repeat < 1 || warmup < 0 || batch < 1) {
             throw new IllegalArgumentException("--repeat >= 1, --warmup >= 0 and --batch >= 1 required");
         }

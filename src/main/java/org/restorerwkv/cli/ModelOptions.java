@@ -60,6 +60,11 @@ public final class ModelOptions {
      * 2-core machine: 24.2 s CPU with libtorch on 2 threads, 6.5 s on 1).
      */
     void applyThreads() {
+        applyThreads(threads);
+    }
+
+    /** {@link #applyThreads()} for commands with their own --threads option (null: leave the defaults). */
+    static void applyThreads(Integer threads) {
         if (threads != null) {
             if (threads < 1) {
                 throw new IllegalArgumentException("--threads must be >= 1, got " + threads);

@@ -86,8 +86,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar.")
     boolean noProgress;
 
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for libtorch and the fused kernels "
+            + "(default: all cores). On a machine shared with other jobs 1 can be much faster: libtorch's "
+            + "waiting threads spin.")
+    Integer threads;
+
     @Override
     public Integer call() throws Exception {
+        ModelOptions.applyThreads(threads); // before the engine starts
         List<Modality> mods = new ArrayList<>();
         for (String m : modalities) {
             Modality parsed = Modality.parse(m);

@@ -8,7 +8,9 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -363,6 +365,8 @@ public final class BiWkv {
 
         /** A static final species: the JIT turns vector operations into instructions only for constants. */
         private static final VectorSpecies<Double> SP = DoubleVector.SPECIES_PREFERRED;
+        /** Floats of one double vector, for storing y. */
+        private static final VectorSpecies<Float> FS = VectorSpecies.of(float.class, VectorShape.forBitSize(SP.vectorBitSize() / 2));
 
         private Simd() {}
 
@@ -379,7 +383,9 @@ public final class BiWkv {
             Kernel kn = new Kernel(w, u, k, v, out, st, bsz, height, width, ch, columnMajor);
             Parallel.forEach(bsz * kn.chunks, kn::aggregate);
             Parallel.forEach(bsz, kn::carries);
-            Parallel.forEach(bsz * kn.chunks, kn::emit);
+            // in reverse: the chunks step 1 touched last are still in the last-level cache
+            int tasks = bsz * kn.chunks;
+            Parallel.forEach(tasks, i -> kn.emit(tasks - 1 - i));
         }
 
         private static final class Kernel {
@@ -466,17 +472,19 @@ public final class BiWkv {
                     b[1] = new double[size];
                     b[2] = new double[2 * size];
                     b[3] = new double[size];
-                    b[4] = new double[5 * cp];
+                    b[4] = new double[6 * cp];
                 }
-                if (b[4].length < 5 * cp) {
-                    b[4] = new double[5 * cp];
+                if (b[4].length < 6 * cp) {
+                    b[4] = new double[6 * cp];
                 }
                 return b;
             }
 
             /**
-             * Step 1 for task i = (b, chunk). Loops run rows outside and channel vectors inside, with
-             * the running sums in arrays: a vector carried around a loop is boxed by Java 17's JIT.
+             * Step 1 for task i = (b, chunk): after the maximum, one pass accumulates both aggregates,
+             * the right one as {@code sum p x} with the running power {@code p = d^(s-s0)}. Loops run rows
+             * outside and channel vectors inside, with the running sums in arrays: a vector carried
+             * around a loop is boxed by Java 17's JIT.
              */
             void aggregate(int i) {
                 int b = i / chunks;
@@ -484,11 +492,12 @@ public final class BiWkv {
                 double[][] buf = buffers();
                 double[] kd = buf[0];
                 double[] vd = buf[1];
-                double[] acc = buf[2]; // max, left num, left den, right num, right den
+                double[] acc = buf[2]; // max, left num, left den, right num, right den, power
                 int n = load(b, j, kd, vd);
                 int lanes = SP.length();
                 java.util.Arrays.fill(acc, 0, cp, Double.NEGATIVE_INFINITY);
                 java.util.Arrays.fill(acc, cp, 5 * cp, 0);
+                java.util.Arrays.fill(acc, 5 * cp, 6 * cp, 1);
                 for (int s = 0; s < n; s++) {
                     for (int g = 0; g < cp; g += lanes) {
                         DoubleVector.fromArray(SP, acc, g).max(DoubleVector.fromArray(SP, kd, s * cp + g)).intoArray(acc, g);
@@ -500,20 +509,13 @@ public final class BiWkv {
                         DoubleVector d = DoubleVector.fromArray(SP, decay, g);
                         DoubleVector e = DoubleVector.fromArray(SP, kd, q).sub(DoubleVector.fromArray(SP, acc, g))
                                 .lanewise(VectorOperators.EXP);
-                        e.intoArray(kd, q);
-                        DoubleVector.fromArray(SP, acc, cp + g).fma(d, e.mul(DoubleVector.fromArray(SP, vd, q)))
-                                .intoArray(acc, cp + g);
+                        DoubleVector ev = e.mul(DoubleVector.fromArray(SP, vd, q));
+                        DoubleVector pw = DoubleVector.fromArray(SP, acc, 5 * cp + g);
+                        DoubleVector.fromArray(SP, acc, cp + g).fma(d, ev).intoArray(acc, cp + g);
                         DoubleVector.fromArray(SP, acc, 2 * cp + g).fma(d, e).intoArray(acc, 2 * cp + g);
-                    }
-                }
-                for (int s = n - 1; s >= 0; s--) {
-                    for (int g = 0; g < cp; g += lanes) {
-                        int q = s * cp + g;
-                        DoubleVector d = DoubleVector.fromArray(SP, decay, g);
-                        DoubleVector e = DoubleVector.fromArray(SP, kd, q);
-                        DoubleVector.fromArray(SP, acc, 3 * cp + g).fma(d, e.mul(DoubleVector.fromArray(SP, vd, q)))
-                                .intoArray(acc, 3 * cp + g);
-                        DoubleVector.fromArray(SP, acc, 4 * cp + g).fma(d, e).intoArray(acc, 4 * cp + g);
+                        pw.fma(ev, DoubleVector.fromArray(SP, acc, 3 * cp + g)).intoArray(acc, 3 * cp + g);
+                        pw.fma(e, DoubleVector.fromArray(SP, acc, 4 * cp + g)).intoArray(acc, 4 * cp + g);
+                        pw.mul(d).intoArray(acc, 5 * cp + g);
                     }
                 }
                 System.arraycopy(acc, 0, agg, base(b, j), 5 * cp);
@@ -561,7 +563,6 @@ public final class BiWkv {
                 double[] kd = buf[0];
                 double[] vd = buf[1];
                 double[] rs = buf[2]; // right sums per row: num then den
-                double[] y = buf[3];
                 double[] acc = buf[4]; // running num, den
                 int n = load(b, j, kd, vd);
                 int o = base(b, j);
@@ -583,7 +584,10 @@ public final class BiWkv {
                     }
                 }
                 System.arraycopy(agg, o + 5 * cp, acc, 0, 2 * cp); // CL: sums entering from the left
+                int s0 = j * chunkLen;
+                long row0 = (long) b * len;
                 for (int s = 0; s < n; s++) {
+                    int oo = (int) ((row0 + token(s0 + s, height, width, columnMajor)) * st.out());
                     for (int g = 0; g < cp; g += lanes) {
                         int q = s * cp + g;
                         DoubleVector d = DoubleVector.fromArray(SP, decay, g);
@@ -594,18 +598,10 @@ public final class BiWkv {
                         DoubleVector ad = DoubleVector.fromArray(SP, acc, cp + g);
                         DoubleVector num = an.add(DoubleVector.fromArray(SP, rs, 2 * q - g)).add(self.mul(vv));
                         DoubleVector den = ad.add(DoubleVector.fromArray(SP, rs, 2 * q - g + cp)).add(self);
-                        num.div(den).intoArray(y, q);
+                        ((FloatVector) num.div(den).convertShape(VectorOperators.D2F, FS, 0))
+                                .intoArray(out, oo + g, FS.indexInRange(g, ch));
                         an.fma(d, e.mul(vv)).intoArray(acc, g);
                         ad.fma(d, e).intoArray(acc, cp + g);
-                    }
-                }
-                int s0 = j * chunkLen;
-                long row0 = (long) b * len;
-                for (int s = 0; s < n; s++) {
-                    int oo = (int) ((row0 + token(s0 + s, height, width, columnMajor)) * st.out());
-                    int q = s * cp;
-                    for (int c = 0; c < ch; c++) {
-                        out[oo + c] = (float) y[q + c];
                     }
                 }
             }
