@@ -91,7 +91,8 @@ public final class Bench {
                 }
             }
         };
-        double[] t = time(warmup, runs, pass);
+        warmFor(KERNEL_WARMUP_SECONDS, warmup, pass); // until the JIT has compiled the kernels
+        double[] t = time(0, runs, pass);
         double cpu = cpuTime(runs, pass);
         double macs = (train ? Flops.trainStepMacs(config, size, size) : Flops.forwardMacs(config, size, size)) * batch;
         double med = median(t);
