@@ -56,7 +56,7 @@ public final class TrainCommand implements Callable<Integer> {
     String loss;
 
     @Option(names = "--augment", description = "Random flips and 90-degree rotations; MRI pairs also get a random "
-            + "intensity gain in [1/2, 4] (MRI units are arbitrary).")
+            + "intensity gain in [1/2, 16] (MRI units are arbitrary).")
     boolean augment;
 
     @Option(names = "--balanced", description = "All-in-one: equal share per modality (default: uniform over slices, as the reference).")

@@ -32,10 +32,12 @@ public final class PatchSampler {
     /**
      * MRI intensities are in arbitrary units (T1 templates peak near 250, scanner series near 1000
      * or 4000 in the fixed [0, 4095] normalization range): augmentation scales each MRI pair by a
-     * log-uniform gain in [1/2, 4] so the model does not learn one scanner's scale. k-space
-     * truncation is linear, so a scaled pair is still a valid pair. CT (HU) and PET (SUV) are absolute.
+     * log-uniform gain in [1/2, 16] so the model does not learn one scanner's scale, and a template
+     * that fills 6% of the range is also seen filling most of it (at its own scale its errors are
+     * too small in L1 to be learned next to CT's and PET's). k-space truncation is linear, so a
+     * scaled pair is still a valid pair. CT (HU) and PET (SUV) are absolute.
      */
-    public static final double[] MRI_GAIN_RANGE = {0.5, 4.0};
+    public static final double[] MRI_GAIN_RANGE = {0.5, 16.0};
 
     private static final long PERMUTATION = 0x5045524DL;
     private static final long CROP = 0x43524F50L;

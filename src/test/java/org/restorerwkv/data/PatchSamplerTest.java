@@ -58,7 +58,7 @@ class PatchSamplerTest {
             Batch a = aug.batch(it);
             for (int b = 0; b < 4; b++) {
                 PatchSampler.Sample s = aug.sample(it, b);
-                assertTrue(s.gain() >= 0.5f && s.gain() <= 4f, "gain " + s.gain());
+                assertTrue(s.gain() >= PatchSampler.MRI_GAIN_RANGE[0] && s.gain() <= PatchSampler.MRI_GAIN_RANGE[1], "gain " + s.gain());
                 // the whole 16x16 slice is the crop: a dihedral transform keeps the pixel sum
                 double[] sums = new double[4];
                 for (int i = b * 256; i < (b + 1) * 256; i++) {
