@@ -48,6 +48,9 @@ public final class Weights {
         return loadModel(resolve(spec), config, manager);
     }
 
+    /** Key prefix of the optimizer state that training checkpoints carry next to the weights. */
+    public static final String OPTIMIZER_PREFIX = "optimizer.";
+
     /** Reads a state dict from a .pth or .safetensors file (chosen by content, not name). */
     public static LinkedHashMap<String, HostTensor> read(Path file) throws IOException {
         return Checkpoints.read(file);
@@ -64,6 +67,8 @@ public final class Weights {
      */
     public static RestoreRwkv loadModel(Path file, ModelConfig config, NDManager manager) throws IOException {
         LinkedHashMap<String, HostTensor> state = read(file);
+        // a training checkpoint (train's latest.safetensors) also holds the optimizer's state
+        state.keySet().removeIf(k -> k.startsWith(OPTIMIZER_PREFIX));
         ModelConfig c = config != null ? config : configOf(file, state);
         RestoreRwkv model = new RestoreRwkv(c);
         RestoreRwkv.KeyCheck check = model.check(state);

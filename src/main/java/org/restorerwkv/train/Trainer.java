@@ -52,7 +52,7 @@ public final class Trainer {
 
     public static final String LATEST = "latest.safetensors";
     public static final String BEST = "best.safetensors";
-    static final String OPTIMIZER_PREFIX = "optimizer.";
+    static final String OPTIMIZER_PREFIX = Weights.OPTIMIZER_PREFIX;
     private static final String META = "restore_rwkv.train.";
 
     /** What happened in one optimizer step ({@code iteration} counts completed steps, from 1). */

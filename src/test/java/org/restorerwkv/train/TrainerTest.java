@@ -1,5 +1,6 @@
 package org.restorerwkv.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,9 +65,15 @@ class TrainerTest {
         assertTrue(Double.isFinite(r.bestScore()));
         Map<String, String> meta = Safetensors.readMetadata(run.resolve(Trainer.BEST));
         assertEquals(TINY, ModelConfig.fromJson(meta.get(Weights.CONFIG_METADATA)));
-        // the best checkpoint is a plain state dict: it loads as a model
+        // the best checkpoint is a plain state dict: it loads as a model; so does the latest, whose
+        // optimizer state is left out, with the same weights
         try (var m = ai.djl.ndarray.NDManager.newBaseManager()) {
             Weights.loadModel(run.resolve(Trainer.BEST), null, m);
+            assertTrue(Weights.read(run.resolve(Trainer.LATEST)).keySet().stream()
+                    .anyMatch(k -> k.startsWith(Weights.OPTIMIZER_PREFIX)));
+            var latest = Weights.loadModel(run.resolve(Trainer.LATEST), null, m).stateDict();
+            var saved = Weights.read(run.resolve(Trainer.LATEST));
+            latest.forEach((k, w) -> assertArrayEquals(saved.get(k).data(), w.data(), 0f, k));
         }
     }
 
