@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
@@ -142,16 +143,55 @@ public final class RestoreRwkv extends Module {
             throw new IllegalArgumentException("Restore-RWKV expects (B, " + config.inpChannels()
                     + ", H, W) with H, W multiples of 8, got " + s);
         }
-        NDArray e1 = encoderLevel1.forward(ps, run(patchEmbed, ps, x, training), training);
-        NDArray e2 = encoderLevel2.forward(ps, down12.forward(ps, e1, training), training);
-        NDArray e3 = encoderLevel3.forward(ps, down23.forward(ps, e2, training), training);
-        NDArray lat = latent.forward(ps, down34.forward(ps, e3, training), training);
-        NDArray d3 = decoderLevel3.forward(ps, run(reduceChanLevel3, ps,
-                NDArrays.concat(new NDList(up43.forward(ps, lat, training), e3), 1), training), training);
-        NDArray d2 = decoderLevel2.forward(ps, run(reduceChanLevel2, ps,
-                NDArrays.concat(new NDList(up32.forward(ps, d3, training), e2), 1), training), training);
-        NDArray d1 = decoderLevel1.forward(ps, NDArrays.concat(new NDList(up21.forward(ps, d2, training), e1), 1), training);
-        return run(output, ps, refinement.forward(ps, d1, training), training).add(x);
+        // not recording gradients, every intermediate is freed once used, not when the caller's
+        // scope closes: the peak then holds the skips and one level's work, not the whole pass
+        Release done = JniUtils.isGradMode() ? (used, result) -> { } : RestoreRwkv::release;
+        NDArray t = run(patchEmbed, ps, x, training);
+        NDArray e1 = encoderLevel1.forward(ps, t, training);
+        done.accept(t, e1);
+        NDArray e2 = encoderLevel2.forward(ps, t = down12.forward(ps, e1, training), training);
+        done.accept(t, e2);
+        NDArray e3 = encoderLevel3.forward(ps, t = down23.forward(ps, e2, training), training);
+        done.accept(t, e3);
+        NDArray lat = latent.forward(ps, t = down34.forward(ps, e3, training), training);
+        done.accept(t, lat);
+        NDArray d3 = decoderLevel3.forward(ps, t = run(reduceChanLevel3, ps, skip(up43.forward(ps, lat, training), e3,
+                done), training), training);
+        done.accept(lat, d3);
+        done.accept(t, d3);
+        NDArray d2 = decoderLevel2.forward(ps, t = run(reduceChanLevel2, ps, skip(up32.forward(ps, d3, training), e2,
+                done), training), training);
+        done.accept(d3, d2);
+        done.accept(t, d2);
+        NDArray d1 = decoderLevel1.forward(ps, t = skip(up21.forward(ps, d2, training), e1, done), training);
+        done.accept(d2, d1);
+        done.accept(t, d1);
+        NDArray r = refinement.forward(ps, d1, training);
+        done.accept(d1, r);
+        NDArray out = run(output, ps, r, training);
+        done.accept(r, out);
+        NDArray y = out.add(x);
+        done.accept(out, y);
+        return y;
+    }
+
+    /** Frees {@code used} after {@code result} was computed from it (a no-op while recording). */
+    private interface Release {
+        void accept(NDArray used, NDArray result);
+    }
+
+    private static void release(NDArray used, NDArray result) {
+        if (used != result) { // a stage without blocks returns its input
+            used.close();
+        }
+    }
+
+    /** concat [up, skip] on the channel axis (up first, as the reference), both freed after use. */
+    private static NDArray skip(NDArray up, NDArray skip, Release done) {
+        NDArray c = NDArrays.concat(new NDList(up, skip), 1);
+        done.accept(up, c);
+        done.accept(skip, c);
+        return c;
     }
 
     @Override

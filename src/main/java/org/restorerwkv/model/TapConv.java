@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -58,6 +59,9 @@ public final class TapConv extends AbstractBlock {
             y = w.reshape(cout, cin).matMul(x.reshape(bsz, cin, h * wd)); // (B, out, HW)
         } else {
             NDArray xp = x.pad(new Shape(p, p, p, p), 0); // (B, in, H+2p, W+2p)
+            // not recording gradients: accumulate in place and free each tap's temporaries at once,
+            // instead of keeping k*k shifted copies and partial sums until the caller's scope closes
+            boolean inference = !JniUtils.isGradMode();
             y = null;
             for (int dy = 0; dy < kernel; dy++) {
                 for (int dx = 0; dx < kernel; dx++) {
@@ -65,8 +69,22 @@ public final class TapConv extends AbstractBlock {
                     NDArray shifted = xp.get(new NDIndex(":, :, {}:{}, {}:{}", dy, dy + h, dx, dx + wd))
                             .reshape(bsz, cin, h * wd);
                     NDArray term = tap.matMul(shifted); // (B, out, HW)
-                    y = y == null ? term : y.add(term);
+                    if (y == null) {
+                        y = term;
+                    } else if (inference) {
+                        y.addi(term);
+                        term.close();
+                    } else {
+                        y = y.add(term);
+                    }
+                    if (inference) {
+                        shifted.close();
+                        tap.close();
+                    }
                 }
+            }
+            if (inference) {
+                xp.close();
             }
         }
         if (b != null) {
