@@ -71,9 +71,30 @@ class DemoCommandTest {
     }
 
     @Test
+    void theBundledModelRestoresTheSamples() throws Exception {
+        Assumptions.assumeTrue(BuiltinModels.bundled().has(BuiltinModels.DEFAULT), "no default model bundled");
+        Path out = dir.resolve("bundled");
+        capture(false, () -> capture(true, () -> assertEquals(0, Main.run("demo", "--out", out.toString()))));
+        List<String> rows = Files.readAllLines(out.resolve("metrics.csv"));
+        assertEquals(4, rows.size(), String.join("\n", rows));
+        // the shipped weights' measured gains (README): CT +6.9 dB, PET +12.1 dB on these samples
+        for (String row : rows.subList(1, 4)) {
+            String[] f = row.split(",");
+            double gain = Double.parseDouble(f[8]) - Double.parseDouble(f[5]);
+            if (f[0].equals("CT") || f[0].equals("PET")) {
+                assertTrue(gain > 5, f[0] + " gain " + gain);
+            } else {
+                assertTrue(Math.abs(gain) < 1, "MRI " + gain);
+            }
+        }
+    }
+
+    @Test
     void unknownBuiltinsAndMissingWeightsAreOneLineErrors() throws Exception {
         String err = capture(false, () -> assertEquals(1, Main.run("info", "--weights", "builtin:nope")));
-        assertEquals("restore-rwkv info: unknown built-in model 'nope' (bundled: test-tiny)", err.strip());
+        assertEquals("restore-rwkv info: unknown built-in model 'nope' (bundled: "
+                + String.join(", ", BuiltinModels.bundled().names()) + ")", err.strip());
+        assertTrue(err.contains("test-tiny"), err);
         err = capture(false, () -> assertEquals(1, Main.run("demo", "--weights", "builtin:nope", "--out", dir.resolve("d").toString())));
         assertTrue(err.startsWith("restore-rwkv demo: unknown built-in model 'nope'"), err);
         Assumptions.assumeFalse(BuiltinModels.bundled().has(BuiltinModels.DEFAULT), "a default model is bundled");
