@@ -56,6 +56,16 @@ public final class Weights {
         return Checkpoints.read(file);
     }
 
+    /**
+     * The model's tensors of a weights file: {@link #read} without the optimizer state that a
+     * training checkpoint (train's latest.safetensors) carries next to them.
+     */
+    public static LinkedHashMap<String, HostTensor> readModelState(Path file) throws IOException {
+        LinkedHashMap<String, HostTensor> state = read(file);
+        state.keySet().removeIf(k -> k.startsWith(OPTIMIZER_PREFIX));
+        return state;
+    }
+
     /** Writes .safetensors (with the config in its metadata) or .pth, by the file's extension. */
     public static void write(Path file, Map<String, HostTensor> state, ModelConfig config) throws IOException {
         Checkpoints.write(file, state, config == null ? Map.of() : Map.of(CONFIG_METADATA, config.toJson()));
@@ -66,9 +76,7 @@ public final class Weights {
      * else the tensor shapes) unless one is given, and every key must fit.
      */
     public static RestoreRwkv loadModel(Path file, ModelConfig config, NDManager manager) throws IOException {
-        LinkedHashMap<String, HostTensor> state = read(file);
-        // a training checkpoint (train's latest.safetensors) also holds the optimizer's state
-        state.keySet().removeIf(k -> k.startsWith(OPTIMIZER_PREFIX));
+        LinkedHashMap<String, HostTensor> state = readModelState(file);
         ModelConfig c = config != null ? config : configOf(file, state);
         RestoreRwkv model = new RestoreRwkv(c);
         RestoreRwkv.KeyCheck check = model.check(state);

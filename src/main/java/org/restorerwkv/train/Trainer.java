@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Consumer;
 import java.util.Map;
 import java.util.stream.Collectors;
 import me.tongfei.progressbar.ProgressBar;
@@ -52,7 +51,6 @@ public final class Trainer {
 
     public static final String LATEST = "latest.safetensors";
     public static final String BEST = "best.safetensors";
-    static final String OPTIMIZER_PREFIX = Weights.OPTIMIZER_PREFIX;
     private static final String META = "restore_rwkv.train.";
 
     /** What happened in one optimizer step ({@code iteration} counts completed steps, from 1). */
@@ -71,7 +69,6 @@ public final class Trainer {
     private final TrainOptions options;
     private final SliceSource source;
     private StepListener listener;
-    private Consumer<String> warnings = w -> System.err.println("restore-rwkv train: warning: " + w);
 
     public Trainer(TrainOptions options) {
         this(options, new VolumeSliceSource());
@@ -90,11 +87,6 @@ public final class Trainer {
 
     public void setListener(StepListener listener) {
         this.listener = listener;
-    }
-
-    /** Where warnings (recomputed or skipped steps) go; standard error by default. */
-    public void setWarnings(Consumer<String> warnings) {
-        this.warnings = warnings;
     }
 
     /** Trains until {@code options.iterations()} steps are done (from the checkpoint when resuming). */
@@ -130,8 +122,8 @@ public final class Trainer {
                 Map<String, HostTensor> weights = new LinkedHashMap<>();
                 Map<String, HostTensor> optim = new LinkedHashMap<>();
                 all.forEach((k, t) -> {
-                    if (k.startsWith(OPTIMIZER_PREFIX)) {
-                        optim.put(k.substring(OPTIMIZER_PREFIX.length()), t);
+                    if (k.startsWith(Weights.OPTIMIZER_PREFIX)) {
+                        optim.put(k.substring(Weights.OPTIMIZER_PREFIX.length()), t);
                     } else {
                         weights.put(k, t);
                     }
@@ -155,8 +147,7 @@ public final class Trainer {
                 }
                 log = TrainLog.read(runDir, start);
             } else if (o.initFrom() != null) {
-                LinkedHashMap<String, HostTensor> init = Weights.read(o.initFrom());
-                init.keySet().removeIf(k -> k.startsWith(OPTIMIZER_PREFIX));
+                LinkedHashMap<String, HostTensor> init = Weights.readModelState(o.initFrom());
                 try {
                     model.load(init);
                 } catch (IllegalArgumentException e) {
@@ -178,7 +169,7 @@ public final class Trainer {
                     long done = it + 1;
                     if (!Double.isFinite(loss)) {
                         skippedInARow++;
-                        warnings.accept(String.format(Locale.ROOT, "iteration %d: the loss or a gradient was not "
+                        warn(String.format(Locale.ROOT, "iteration %d: the loss or a gradient was not "
                                 + "finite in %d attempts; the step was skipped", done, STEP_ATTEMPTS));
                         if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
                             throw new IllegalStateException("training diverged: " + skippedInARow + " steps in a row "
@@ -224,6 +215,11 @@ public final class Trainer {
         }
     }
 
+    /** Recomputed or skipped steps: one line on standard error, as the CLI reports. */
+    private static void warn(String message) {
+        System.err.println("restore-rwkv train: warning: " + message);
+    }
+
     /** Forward/backward passes tried per step before it is skipped. */
     static final int STEP_ATTEMPTS = 2;
     /** Skipped steps in a row that end the run as diverged. */
@@ -259,7 +255,7 @@ public final class Trainer {
                 }
                 adam.zeroGradients();
                 if (attempt < STEP_ATTEMPTS) {
-                    warnings.accept("non-finite loss (" + loss + ") or gradient; recomputing the step");
+                    warn("non-finite loss (" + loss + ") or gradient; recomputing the step");
                 }
             }
             return Double.NaN;
@@ -288,7 +284,7 @@ public final class Trainer {
     private void writeLatest(Path latest, RestoreRwkv model, Adam adam, long iteration, double bestScore,
             long bestIteration) throws IOException {
         LinkedHashMap<String, HostTensor> tensors = model.stateDict();
-        adam.state().forEach((k, t) -> tensors.put(OPTIMIZER_PREFIX + k, t));
+        adam.state().forEach((k, t) -> tensors.put(Weights.OPTIMIZER_PREFIX + k, t));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(Weights.CONFIG_METADATA, options.model().toJson());
         meta.put(META + "iteration", Long.toString(iteration));
