@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.restorerwkv.data.IntensityScaling;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.model.ModelConfig;
@@ -48,6 +49,26 @@ public final class Weights {
         return loadModel(resolve(spec), config, manager);
     }
 
+    /**
+     * The intensity scaling a weights file (file or {@code builtin:NAME}) was trained with: its
+     * safetensors metadata, else {@link IntensityScaling#FIXED} (a .pth, the reference protocol).
+     */
+    public static IntensityScaling scalingOf(String spec) throws IOException {
+        return scalingOf(resolve(spec));
+    }
+
+    /** As {@link #scalingOf(String)} for a file. */
+    public static IntensityScaling scalingOf(Path file) throws IOException {
+        if (!Checkpoints.isSafetensors(file)) {
+            return IntensityScaling.FIXED;
+        }
+        try {
+            return IntensityScaling.parse(Safetensors.readMetadata(file).get(IntensityScaling.METADATA));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(file, e.getMessage());
+        }
+    }
+
     /** Key prefix of the optimizer state that training checkpoints carry next to the weights. */
     public static final String OPTIMIZER_PREFIX = "optimizer.";
 
@@ -68,7 +89,23 @@ public final class Weights {
 
     /** Writes .safetensors (with the config in its metadata) or .pth, by the file's extension. */
     public static void write(Path file, Map<String, HostTensor> state, ModelConfig config) throws IOException {
-        Checkpoints.write(file, state, config == null ? Map.of() : Map.of(CONFIG_METADATA, config.toJson()));
+        write(file, state, config, IntensityScaling.FIXED);
+    }
+
+    /**
+     * As above, with the intensity scaling in the metadata too (a .pth has none: it loads as
+     * {@link IntensityScaling#FIXED}).
+     */
+    public static void write(Path file, Map<String, HostTensor> state, ModelConfig config, IntensityScaling scaling)
+            throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>();
+        if (config != null) {
+            meta.put(CONFIG_METADATA, config.toJson());
+        }
+        if (scaling != IntensityScaling.FIXED) {
+            meta.put(IntensityScaling.METADATA, scaling.id());
+        }
+        Checkpoints.write(file, state, meta);
     }
 
     /**

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.restorerwkv.checkpoint.Weights;
+import org.restorerwkv.data.IntensityScaling;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.io.VolumeFormats;
@@ -42,7 +43,12 @@ public final class ConvertCommand implements Callable<Integer> {
         }
         LinkedHashMap<String, HostTensor> state = Weights.read(input);
         ModelConfig config = Weights.configOf(input, state);
-        Weights.write(output, state, config);
+        IntensityScaling scaling = Weights.scalingOf(input);
+        if (scaling != IntensityScaling.FIXED && !output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
+            System.err.printf(Locale.ROOT, "note: %s keeps no metadata: the model's intensity scaling %s is lost and it loads as "
+                    + "'fixed' (convert to .safetensors to keep it)%n", output, scaling.id());
+        }
+        Weights.write(output, state, config, scaling);
         System.err.printf(Locale.ROOT, "wrote %s: %d tensors (%s)%n", output, state.size(), config);
         return 0;
     }

@@ -11,6 +11,7 @@ import org.restorerwkv.checkpoint.BuiltinModels;
 import org.restorerwkv.data.Modality;
 import org.restorerwkv.demo.Demo;
 import org.restorerwkv.infer.Restorer;
+import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.infer.ScanRestorer;
 import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.model.RestoreRwkv;
@@ -51,7 +52,8 @@ public final class DemoCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("the demo restores one-channel slices; " + spec + " has "
                         + net.config().inpChannels() + " input and " + net.config().outChannels() + " output channels");
             }
-            ScanRestorer restorer = new ScanRestorer(new Restorer(net, manager, 1, Restorer.DEFAULT_TILE, Restorer.DEFAULT_OVERLAP));
+            ScanRestorer restorer = new ScanRestorer(new Restorer(net, manager, 1, Restorer.DEFAULT_TILE, Restorer.DEFAULT_OVERLAP),
+                    Weights.scalingOf(spec));
             for (Modality m : modalities) {
                 long t1 = System.nanoTime();
                 Demo.Case c = Demo.cases(List.of(m)).get(0);

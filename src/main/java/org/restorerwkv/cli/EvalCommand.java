@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.restorerwkv.checkpoint.Weights;
+import org.restorerwkv.data.IntensityScaling;
 import org.restorerwkv.data.Modality;
 import org.restorerwkv.data.VolumeSliceSource;
 import org.restorerwkv.data.PairedDataset;
@@ -99,7 +101,9 @@ public final class EvalCommand implements Callable<Integer> {
             for (String m : modalities) {
                 mods.add(Modality.parse(m));
             }
-            PairedDataset ds = new PairedDataset(data, Split.parse(split), mods, new VolumeSliceSource(), 0);
+            // scans are normalized as the model was trained (the baseline is linear: any scaling gives its metrics)
+            IntensityScaling scaling = model.weights == null ? IntensityScaling.FIXED : Weights.scalingOf(model.weights);
+            PairedDataset ds = new PairedDataset(data, Split.parse(split), mods, new VolumeSliceSource(), 0, scaling);
             // the sigma search comes first: it is cheap next to the model and fails early on a bad validation split
             Map<Modality, GaussianBaseline.Choice> choices = gaussian ? chooseSigmas(ds) : null;
             acc = null;
@@ -126,7 +130,8 @@ public final class EvalCommand implements Callable<Integer> {
         if (ds.split() == Split.VALIDATION) {
             System.err.println("note: --split validation is also where the Gaussian sigma is chosen");
         }
-        PairedDataset validation = new PairedDataset(data, Split.VALIDATION, ds.modalities(), new VolumeSliceSource(), 0);
+        PairedDataset validation = new PairedDataset(data, Split.VALIDATION, ds.modalities(), new VolumeSliceSource(), 0,
+                ds.scaling());
         Map<Modality, GaussianBaseline.Choice> choices =
                 GaussianBaseline.choose(validation, sigmas == null ? GaussianBaseline.DEFAULT_SIGMAS : sigmas);
         for (GaussianBaseline.Choice c : choices.values()) {

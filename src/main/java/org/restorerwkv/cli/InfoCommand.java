@@ -70,6 +70,7 @@ public final class InfoCommand implements Callable<Integer> {
             long values = state.values().stream().mapToLong(t -> t.data().length).sum();
             out.printf(Locale.ROOT, "weights: %s: %d tensors, %,d values%n", opts.weights, state.size(), values);
             out.println("key check: " + (check.ok() ? "OK, every key and shape matches" : check.describe()));
+            out.println("intensity scaling: " + Weights.scalingOf(file).id());
             if (!check.ok()) {
                 throw new InvalidInputException(file, "does not fit the model: " + check.describe());
             }

@@ -14,6 +14,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.restorerwkv.data.Modality;
 import org.restorerwkv.infer.Restorer;
+import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.infer.ScanRestorer;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
@@ -79,8 +80,9 @@ public final class RestoreCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         int slices = 0;
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
-            RestoreRwkv net = model.load(manager);
-            ScanRestorer restorer = new ScanRestorer(new Restorer(net, manager, batch, tile, overlap));
+            String spec = model.weightsOrDefault();
+            RestoreRwkv net = model.load(manager, spec);
+            ScanRestorer restorer = new ScanRestorer(new Restorer(net, manager, batch, tile, overlap), Weights.scalingOf(spec));
             for (Path[] job : jobs) {
                 slices += restoreOne(restorer, job[0], job[1]);
             }

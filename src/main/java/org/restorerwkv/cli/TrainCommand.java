@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.restorerwkv.checkpoint.Weights;
+import org.restorerwkv.data.IntensityScaling;
 import org.restorerwkv.data.Modality;
 import org.restorerwkv.model.ModelConfig;
 import org.restorerwkv.train.LossKind;
@@ -56,8 +57,13 @@ public final class TrainCommand implements Callable<Integer> {
     String loss;
 
     @Option(names = "--augment", description = "Random flips and 90-degree rotations; MRI pairs also get a random "
-            + "intensity gain in [1/2, 16] (MRI units are arbitrary).")
+            + "intensity gain (MRI units are arbitrary): in [0.8, 1.25] under mri-p99.5 scaling, [1/2, 16] under fixed.")
     boolean augment;
+
+    @Option(names = "--intensity-scaling", defaultValue = "mri-p99.5", paramLabel = "fixed|mri-p99.5",
+            description = "fixed: the reference's ranges only; mri-p99.5: each MRI scan scaled so its input's 99.5th "
+                    + "percentile sits at 1024 first. Stored with the weights; restore and eval apply it (default: ${DEFAULT-VALUE}).")
+    String intensityScaling;
 
     @Option(names = "--balanced", description = "All-in-one: equal share per modality (default: uniform over slices, as the reference).")
     boolean balanced;
@@ -106,7 +112,8 @@ public final class TrainCommand implements Callable<Integer> {
                 .iterations(iterations).batchSize(batchSize).patchSize(patchSize).lr(lr).minLr(minLr).seed(seed)
                 .loss(LossKind.parse(loss)).augment(augment).balanced(balanced).valEvery(valEvery).valSlices(valSlices)
                 .workers(workers).cacheBytes(cacheMb << 20).resume(resume)
-                .initFrom(init == null ? null : Weights.resolve(init)).progress(!noProgress);
+                .initFrom(init == null ? null : Weights.resolve(init)).progress(!noProgress)
+                .scaling(IntensityScaling.parse(intensityScaling));
         if (checkpointEvery != null) {
             b.checkpointEvery(checkpointEvery);
         }

@@ -86,6 +86,14 @@ public enum Modality {
      * @throws IllegalArgumentException if a value is NaN
      */
     public float[] normalize(float[] physical) {
+        return normalize(physical, 1);
+    }
+
+    /**
+     * As {@link #normalize(float[])} after multiplying by {@code factor} (the scan's
+     * {@link IntensityScaling#factor}; 1 is the fixed range). NONE ignores the factor.
+     */
+    public float[] normalize(float[] physical, double factor) {
         requireNoNaN(physical, "normalize");
         float[] out = new float[physical.length];
         if (isIdentity()) {
@@ -94,7 +102,7 @@ public enum Modality {
         }
         double span = normHigh - normLow;
         for (int i = 0; i < out.length; i++) {
-            double x = Math.min(Math.max(physical[i], normLow), normHigh);
+            double x = Math.min(Math.max(physical[i] * factor, normLow), normHigh);
             out[i] = (float) ((x - normLow) / span);
         }
         return out;
@@ -107,6 +115,11 @@ public enum Modality {
      * @throws IllegalArgumentException if a value is NaN
      */
     public float[] denormalize(float[] normalized) {
+        return denormalize(normalized, 1);
+    }
+
+    /** The inverse of {@link #normalize(float[], double)}: as {@link #denormalize(float[])}, then divided by {@code factor}. */
+    public float[] denormalize(float[] normalized, double factor) {
         requireNoNaN(normalized, "denormalize");
         float[] out = new float[normalized.length];
         if (isIdentity()) {
@@ -116,7 +129,7 @@ public enum Modality {
         double span = normHigh - normLow;
         for (int i = 0; i < out.length; i++) {
             double x = normalized[i] * span + normLow;
-            out[i] = (float) Math.min(Math.max(x, normLow), normHigh);
+            out[i] = (float) (Math.min(Math.max(x, normLow), normHigh) / factor);
         }
         return out;
     }

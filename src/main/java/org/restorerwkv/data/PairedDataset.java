@@ -35,11 +35,22 @@ public final class PairedDataset {
     /** One 2-D slice of a pair. */
     public record SliceRef(int pair, int slice) {}
 
-    /** A normalized slice pair, values in [0,1] (row-major h x w). */
-    public record SlicePair(Modality modality, String name, int height, int width, float[] lq, float[] hq) {}
+    /**
+     * A normalized slice pair, values in [0,1] (row-major h x w); {@code scale} is its scan's
+     * {@link IntensityScaling#factor} (1 under the fixed ranges), needed to map values back.
+     */
+    public record SlicePair(Modality modality, String name, int height, int width, float[] lq, float[] hq, double scale) {
+
+        /** The slice pair normalized with the fixed ranges. */
+        public SlicePair(Modality modality, String name, int height, int width, float[] lq, float[] hq) {
+            this(modality, name, height, width, lq, hq, 1);
+        }
+    }
 
     private final Split split;
     private final SliceSource source;
+    private final IntensityScaling scaling;
+    private final List<Double> scales = new ArrayList<>();
     private final List<FilePair> pairs = new ArrayList<>();
     private final List<SliceRef> slices = new ArrayList<>();
     private final Map<Modality, List<Integer>> slicesByModality = new EnumMap<>(Modality.class);
@@ -56,8 +67,15 @@ public final class PairedDataset {
      */
     public PairedDataset(Path root, Split split, Collection<Modality> modalities, SliceSource source, long cacheBytes)
             throws IOException {
+        this(root, split, modalities, source, cacheBytes, IntensityScaling.FIXED);
+    }
+
+    /** As above, with each scan normalized under {@code scaling} (its LQ's factor for both images). */
+    public PairedDataset(Path root, Split split, Collection<Modality> modalities, SliceSource source, long cacheBytes,
+            IntensityScaling scaling) throws IOException {
         this.split = split;
         this.source = source;
+        this.scaling = scaling;
         this.cacheBytes = cacheBytes;
         for (Modality m : modalities.stream().distinct().sorted().toList()) {
             Path dir = root.resolve(m.folderName()).resolve(split.folderName());
@@ -81,6 +99,7 @@ public final class PairedDataset {
                 long[] shape = data.shape();
                 int index = pairs.size();
                 pairs.add(new FilePair(m, name, lq.get(name), hq.get(name), (int) shape[0], (int) shape[1], (int) shape[2]));
+                scales.add(data.scale());
                 put(index, data.lqHq());
                 for (int s = 0; s < shape[0]; s++) {
                     ofModality.add(slices.size());
@@ -97,8 +116,8 @@ public final class PairedDataset {
         }
     }
 
-    /** A pair as read: its (depth, height, width) and the normalized {lq, hq}. */
-    private record Loaded(long[] shape, float[][] lqHq) {}
+    /** A pair as read: its (depth, height, width), the normalized {lq, hq} and the scan's factor. */
+    private record Loaded(long[] shape, float[][] lqHq, double scale) {}
 
     private Map<String, Path> list(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
@@ -126,7 +145,8 @@ public final class PairedDataset {
                 throw new InvalidInputException(lqFile, "changed shape since the dataset was indexed");
             }
         }
-        return new Loaded(lq.shape(), new float[][] {m.normalize(lq.data()), m.normalize(hq.data())});
+        double f = scaling.factor(m, lq.data());
+        return new Loaded(lq.shape(), new float[][] {m.normalize(lq.data(), f), m.normalize(hq.data(), f)}, f);
     }
 
     private synchronized void put(int index, float[][] data) {
@@ -168,7 +188,7 @@ public final class PairedDataset {
         int n = p.height() * p.width();
         float[] lq = Arrays.copyOfRange(d[0], r.slice() * n, (r.slice() + 1) * n);
         float[] hq = Arrays.copyOfRange(d[1], r.slice() * n, (r.slice() + 1) * n);
-        return new SlicePair(p.modality(), sliceName(i), p.height(), p.width(), lq, hq);
+        return new SlicePair(p.modality(), sliceName(i), p.height(), p.width(), lq, hq, scales.get(r.pair()));
     }
 
     /** "MOD/file" for a one-slice file, "MOD/file#k" for slice k of a stack. */
@@ -181,6 +201,16 @@ public final class PairedDataset {
 
     public Split split() {
         return split;
+    }
+
+    /** The intensity scaling the scans are normalized with. */
+    public IntensityScaling scaling() {
+        return scaling;
+    }
+
+    /** The factor of pair {@code pair} ({@link IntensityScaling#factor} of its LQ scan). */
+    public double scaleOfPair(int pair) {
+        return scales.get(pair);
     }
 
     public List<FilePair> pairs() {

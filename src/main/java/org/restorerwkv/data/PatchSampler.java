@@ -25,7 +25,7 @@ public final class PatchSampler {
     /** Sample k of the stream: slice index, crop origin, dihedral transform (0 = identity). */
     /**
      * One crop: slice, position, dihedral transform, and the intensity gain applied to MRI pairs
-     * (1 unless augmenting; see {@link #MRI_GAIN_RANGE}).
+     * (1 unless augmenting; see {@link #MRI_GAIN_RANGE} and {@link #MRI_GAIN_RANGE_SCALED}).
      */
     public record Sample(int slice, int top, int left, int transform, float gain) {}
 
@@ -38,6 +38,12 @@ public final class PatchSampler {
      * scaled pair is still a valid pair. CT (HU) and PET (SUV) are absolute.
      */
     public static final double[] MRI_GAIN_RANGE = {0.5, 16.0};
+
+    /**
+     * Under {@link IntensityScaling#MRI_PERCENTILE} each scan's 99.5th percentile is already at one
+     * level, so the gain only covers how far that estimate moves between scans: [0.8, 1.25].
+     */
+    public static final double[] MRI_GAIN_RANGE_SCALED = {0.8, 1.25};
 
     private static final long PERMUTATION = 0x5045524DL;
     private static final long CROP = 0x43524F50L;
@@ -96,8 +102,8 @@ public final class PatchSampler {
         int top = r.nextInt(Math.max(1, p.height() - patch + 1));
         int left = r.nextInt(Math.max(1, p.width() - patch + 1));
         int transform = augment ? r.nextInt(8) : 0;
-        float gain = augment ? (float) Math.exp(Math.log(MRI_GAIN_RANGE[0])
-                + r.nextDouble() * Math.log(MRI_GAIN_RANGE[1] / MRI_GAIN_RANGE[0])) : 1f;
+        double[] range = dataset.scaling() == IntensityScaling.MRI_PERCENTILE ? MRI_GAIN_RANGE_SCALED : MRI_GAIN_RANGE;
+        float gain = augment ? (float) Math.exp(Math.log(range[0]) + r.nextDouble() * Math.log(range[1] / range[0])) : 1f;
         return new Sample(slice, top, left, transform, gain);
     }
 

@@ -73,7 +73,7 @@ public final class GaussianBaseline {
                 PairedDataset.SlicePair s = validation.slice(i);
                 for (int g = 0; g < grid.length; g++) {
                     double psnr = Evaluation.psnrNormalized(m, filter(s.lq(), s.height(), s.width(), grid[g]), s.hq(),
-                            s.height(), s.width());
+                            s.height(), s.width(), s.scale());
                     // a constant ground truth has no PSNR; skipped as MetricAccumulator's means skip it
                     if (!Double.isNaN(psnr)) {
                         sum[g] += psnr;
@@ -111,7 +111,7 @@ public final class GaussianBaseline {
         for (int i = 0; i < dataset.size(); i++) {
             PairedDataset.SlicePair s = dataset.slice(i);
             float[] smooth = filter(s.lq(), s.height(), s.width(), sigmaPx.get(s.modality()));
-            acc.add(s.name(), s.modality(), Evaluation.evaluateNormalized(s.modality(), smooth, s.hq(), s.height(), s.width()));
+            acc.add(s.name(), s.modality(), Evaluation.evaluateNormalized(s.modality(), smooth, s.hq(), s.height(), s.width(), s.scale()));
         }
         return acc;
     }

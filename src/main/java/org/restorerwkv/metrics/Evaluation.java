@@ -48,12 +48,19 @@ public final class Evaluation {
      */
     public static SliceMetrics evaluateNormalized(Modality modality, float[] prediction, float[] groundTruth,
             int height, int width) {
+        return evaluateNormalized(modality, prediction, groundTruth, height, width, 1);
+    }
+
+    /** As above for a scan normalized with intensity factor {@code scale} ({@link Modality#normalize(float[], double)}). */
+    public static SliceMetrics evaluateNormalized(Modality modality, float[] prediction, float[] groundTruth,
+            int height, int width, double scale) {
         if (prediction == null || groundTruth == null) {
             throw new IllegalArgumentException("prediction and ground truth must not be null");
         }
         requireNoNaN(prediction, width, "prediction");
         requireNoNaN(groundTruth, width, "ground truth");
-        return evaluate(modality, modality.denormalize(prediction), modality.denormalize(groundTruth), height, width);
+        return evaluate(modality, modality.denormalize(prediction, scale), modality.denormalize(groundTruth, scale),
+                height, width);
     }
 
     /**
@@ -61,13 +68,19 @@ public final class Evaluation {
      * the cost of SSIM (for searches that rank many candidates by PSNR).
      */
     public static double psnrNormalized(Modality modality, float[] prediction, float[] groundTruth, int height, int width) {
+        return psnrNormalized(modality, prediction, groundTruth, height, width, 1);
+    }
+
+    /** As above for a scan normalized with intensity factor {@code scale}. */
+    public static double psnrNormalized(Modality modality, float[] prediction, float[] groundTruth, int height, int width,
+            double scale) {
         if (prediction == null || groundTruth == null) {
             throw new IllegalArgumentException("prediction and ground truth must not be null");
         }
         requireNoNaN(prediction, width, "prediction");
         requireNoNaN(groundTruth, width, "ground truth");
-        float[] p = modality.truncate(modality.denormalize(prediction));
-        float[] t = modality.truncate(modality.denormalize(groundTruth));
+        float[] p = modality.truncate(modality.denormalize(prediction, scale));
+        float[] t = modality.truncate(modality.denormalize(groundTruth, scale));
         return ImageMetrics.psnr(p, t, height, width, range(t));
     }
 

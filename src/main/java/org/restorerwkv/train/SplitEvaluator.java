@@ -31,7 +31,7 @@ public final class SplitEvaluator {
         for (int i : sliceIndices) {
             PairedDataset.SlicePair s = dataset.slice(i);
             float[] pred = restorer.restoreBatch(s.lq(), 1, s.height(), s.width());
-            acc.add(s.name(), s.modality(), Evaluation.evaluateNormalized(s.modality(), pred, s.hq(), s.height(), s.width()));
+            acc.add(s.name(), s.modality(), Evaluation.evaluateNormalized(s.modality(), pred, s.hq(), s.height(), s.width(), s.scale()));
         }
         return acc;
     }
@@ -44,7 +44,7 @@ public final class SplitEvaluator {
         MetricAccumulator acc = new MetricAccumulator();
         for (int i = 0; i < dataset.size(); i++) {
             PairedDataset.SlicePair s = dataset.slice(i);
-            acc.add(s.name(), s.modality(), Evaluation.evaluateNormalized(s.modality(), s.lq(), s.hq(), s.height(), s.width()));
+            acc.add(s.name(), s.modality(), Evaluation.evaluateNormalized(s.modality(), s.lq(), s.hq(), s.height(), s.width(), s.scale()));
         }
         return acc;
     }
@@ -66,8 +66,8 @@ public final class SplitEvaluator {
             for (int k = 0; k < slices.size(); k++) {
                 PairedDataset.SlicePair s = dataset.slice(slices.get(k));
                 float[] pred = restorer.restoreBatch(s.lq(), 1, s.height(), s.width());
-                acc.add(s.name(), m, Evaluation.evaluateNormalized(m, pred, s.hq(), s.height(), s.width()));
-                System.arraycopy(m.denormalize(pred), 0, restored, k * area, area);
+                acc.add(s.name(), m, Evaluation.evaluateNormalized(m, pred, s.hq(), s.height(), s.width(), s.scale()));
+                System.arraycopy(m.denormalize(pred, s.scale()), 0, restored, k * area, area);
             }
             if (outDir != null) {
                 Path file = outDir.resolve(m.folderName()).resolve(outputName(fp.name()));

@@ -3,6 +3,7 @@ package org.restorerwkv.train;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import org.restorerwkv.data.IntensityScaling;
 import org.restorerwkv.data.Modality;
 import org.restorerwkv.model.ModelConfig;
 
@@ -35,6 +36,7 @@ import org.restorerwkv.model.ModelConfig;
  * @param resume continue from {@code runDir/latest} if it exists
  * @param initFrom initial weights (fine-tuning), or null for random initialization
  * @param progress show a progress bar on standard error
+ * @param scaling how scans are brought into the normalization ranges (stored with the weights)
  */
 public record TrainOptions(
         Path dataRoot,
@@ -59,13 +61,15 @@ public record TrainOptions(
         long cacheBytes,
         boolean resume,
         Path initFrom,
-        boolean progress) {
+        boolean progress,
+        IntensityScaling scaling) {
 
     public TrainOptions {
         Objects.requireNonNull(dataRoot, "dataRoot");
         Objects.requireNonNull(runDir, "runDir");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(loss, "loss");
+        Objects.requireNonNull(scaling, "scaling");
         modalities = List.copyOf(modalities);
         if (modalities.isEmpty() || modalities.contains(Modality.NONE)) {
             throw new IllegalArgumentException("modalities must be a non-empty subset of CT, MRI, PET");
@@ -111,6 +115,7 @@ public record TrainOptions(
         private boolean resume = false;
         private Path initFrom;
         private boolean progress = true;
+        private IntensityScaling scaling = IntensityScaling.MRI_PERCENTILE;
 
         private Builder(Path dataRoot, Path runDir) {
             this.dataRoot = dataRoot;
@@ -139,12 +144,13 @@ public record TrainOptions(
         public Builder resume(boolean v) { resume = v; return this; }
         public Builder initFrom(Path v) { initFrom = v; return this; }
         public Builder progress(boolean v) { progress = v; return this; }
+        public Builder scaling(IntensityScaling v) { scaling = v; return this; }
 
         public TrainOptions build() {
             int ckpt = checkpointEvery != null ? checkpointEvery : valEvery > 0 ? valEvery : 1000;
             return new TrainOptions(dataRoot, runDir, modalities, model, iterations, batchSize, patchSize, lr, minLr,
                     seed, loss, charbonnierEps, augment, balanced, valEvery, valSlices, ckpt, workers, prefetch,
-                    cacheBytes, resume, initFrom, progress);
+                    cacheBytes, resume, initFrom, progress, scaling);
         }
     }
 }

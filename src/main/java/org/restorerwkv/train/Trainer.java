@@ -24,6 +24,7 @@ import org.restorerwkv.data.Batch;
 import org.restorerwkv.data.BatchLoader;
 import org.restorerwkv.data.Modality;
 import org.restorerwkv.data.VolumeSliceSource;
+import org.restorerwkv.data.IntensityScaling;
 import org.restorerwkv.data.PairedDataset;
 import org.restorerwkv.data.PatchSampler;
 import org.restorerwkv.data.SliceSource;
@@ -100,11 +101,11 @@ public final class Trainer {
             throw new InvalidInputException(runDir, "already holds a training checkpoint (" + LATEST
                     + "): resume it or choose another run directory");
         }
-        PairedDataset train = new PairedDataset(o.dataRoot(), Split.TRAIN, o.modalities(), source, o.cacheBytes());
+        PairedDataset train = new PairedDataset(o.dataRoot(), Split.TRAIN, o.modalities(), source, o.cacheBytes(), o.scaling());
         PairedDataset val = null;
         List<Integer> valIndices = List.of();
         if (o.valEvery() > 0) {
-            val = new PairedDataset(o.dataRoot(), Split.VALIDATION, o.modalities(), source, o.cacheBytes() / 4);
+            val = new PairedDataset(o.dataRoot(), Split.VALIDATION, o.modalities(), source, o.cacheBytes() / 4, o.scaling());
             valIndices = SplitEvaluator.evenlySpaced(val.size(), o.valSlices());
         }
         CosineSchedule schedule = new CosineSchedule(o.lr(), o.minLr(), o.iterations());
@@ -195,6 +196,7 @@ public final class Trainer {
                             bestIteration = done;
                             Map<String, String> meta = new LinkedHashMap<>();
                             meta.put(Weights.CONFIG_METADATA, o.model().toJson());
+                            meta.put(IntensityScaling.METADATA, o.scaling().id());
                             meta.put(META + "iteration", Long.toString(done));
                             meta.put(META + "score", Double.toString(score));
                             Safetensors.write(best, model.stateDict(), meta);
@@ -287,6 +289,7 @@ public final class Trainer {
         adam.state().forEach((k, t) -> tensors.put(Weights.OPTIMIZER_PREFIX + k, t));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(Weights.CONFIG_METADATA, options.model().toJson());
+        meta.put(IntensityScaling.METADATA, options.scaling().id());
         meta.put(META + "iteration", Long.toString(iteration));
         meta.put(META + "adam_step", Long.toString(adam.stepCount()));
         meta.put(META + "best_score", Double.toString(bestScore));
@@ -323,6 +326,10 @@ public final class Trainer {
         String config = meta.get(Weights.CONFIG_METADATA);
         if (config == null || !ModelConfig.fromJson(config).equals(options.model())) {
             diffs.add("model config " + config);
+        }
+        String scaling = meta.get(IntensityScaling.METADATA);
+        if (IntensityScaling.parse(scaling) != options.scaling()) {
+            diffs.add("intensity scaling " + scaling + " (now " + options.scaling().id() + ")");
         }
         for (String k : new String[] {"iteration", "adam_step", "best_score", "best_iteration"}) {
             if (meta.get(META + k) == null) {

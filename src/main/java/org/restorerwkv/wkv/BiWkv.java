@@ -372,6 +372,8 @@ public final class BiWkv {
 
         /** Per-thread chunk buffers: keys then exp(k - max), values, right sums, y, running sums. */
         private static final ThreadLocal<double[][]> CHUNK = ThreadLocal.withInitial(() -> new double[5][0]);
+        /** Per-thread row offsets of a chunk: k, v, y per row. */
+        private static final ThreadLocal<int[][]> OFFSETS = ThreadLocal.withInitial(() -> new int[1][0]);
 
         /** Scan steps per chunk: about 128 KiB of float64 per buffer, so the five stay in L2. */
         private static int chunkLength(int paddedChannels) {
@@ -442,26 +444,86 @@ public final class BiWkv {
                 return (b * chunks + j) * 9 * cp;
             }
 
-            /** Loads the chunk's k and v rows (scan order) into float64 buffers; returns its length. */
-            private int load(int b, int j, double[] kd, double[] vd) {
+            /**
+             * Offsets of the chunk's k, v and y rows (scan order) into {@code offs} (3 per row), and
+             * its v rows widened to float64 into {@code vd}; returns the chunk's length. Whole float
+             * vectors are widened in registers; only a tail of {@code ch % lanes} channels goes element
+             * by element (a masked load is slow in Java 17). Pad channels hold v = 0.
+             */
+            private int load(int b, int j, int[] offs, double[] vd) {
                 int s0 = j * chunkLen;
                 int n = Math.min(len, s0 + chunkLen) - s0;
                 long row0 = (long) b * len;
+                int lanes = SP.length();
+                int whole = ch / lanes * lanes;
                 for (int i = 0; i < n; i++) {
                     long row = row0 + token(s0 + i, height, width, columnMajor);
                     int ko = (int) (st.kOff() + row * st.k());
                     int vo = (int) (st.vOff() + row * st.v());
+                    offs[3 * i] = ko;
+                    offs[3 * i + 1] = vo;
+                    offs[3 * i + 2] = (int) (row * st.out());
                     int q = i * cp;
-                    for (int c = 0; c < ch; c++) {
-                        kd[q + c] = k[ko + c];
+                    for (int c = 0; c < whole; c += lanes) {
+                        FloatVector.fromArray(FS, v, vo + c).convertShape(VectorOperators.F2D, SP, 0).reinterpretAsDoubles().intoArray(vd, q + c);
+                    }
+                    for (int c = whole; c < ch; c++) {
                         vd[q + c] = v[vo + c];
                     }
                     for (int c = ch; c < cp; c++) {
-                        kd[q + c] = 0;
                         vd[q + c] = 0;
                     }
                 }
                 return n;
+            }
+
+            /** Per-channel maximum of k over the chunk's rows into {@code mx} (pads: 0). */
+            private void maxK(int[] offs, int n, double[] mx) {
+                int lanes = SP.length();
+                int whole = ch / lanes * lanes;
+                for (int g = 0; g < whole; g += lanes) {
+                    DoubleVector m = DoubleVector.broadcast(SP, Double.NEGATIVE_INFINITY);
+                    for (int s = 0; s < n; s++) {
+                        m = m.max(FloatVector.fromArray(FS, k, offs[3 * s] + g).convertShape(VectorOperators.F2D, SP, 0).reinterpretAsDoubles());
+                    }
+                    m.intoArray(mx, g);
+                }
+                for (int c = whole; c < cp; c++) {
+                    double m = c < ch ? Double.NEGATIVE_INFINITY : 0;
+                    for (int s = 0; c < ch && s < n; s++) {
+                        m = Math.max(m, k[offs[3 * s] + c]);
+                    }
+                    mx[c] = m;
+                }
+            }
+
+            /**
+             * {@code kd[s][c] = exp(k[s][c] - mx[c])} over the chunk's rows, read straight from k: a
+             * loop of its own, so the running sums of the scans are not spilled around the exp stub's
+             * calls. Pad channels get exp(0 - mx) with v = 0, so they add nothing that is written.
+             */
+            private void expK(int[] offs, int n, double[] mx, double[] kd) {
+                int lanes = SP.length();
+                int whole = ch / lanes * lanes;
+                for (int s = 0; s < n; s++) {
+                    int ko = offs[3 * s];
+                    int q = s * cp;
+                    for (int g = 0; g < whole; g += lanes) {
+                        FloatVector.fromArray(FS, k, ko + g).convertShape(VectorOperators.F2D, SP, 0).reinterpretAsDoubles()
+                                .sub(DoubleVector.fromArray(SP, mx, g)).lanewise(VectorOperators.EXP).intoArray(kd, q + g);
+                    }
+                    for (int c = whole; c < cp; c++) {
+                        kd[q + c] = Math.exp((c < ch ? k[ko + c] : 0) - mx[c]);
+                    }
+                }
+            }
+
+            private int[] offsets() {
+                int[][] o = OFFSETS.get();
+                if (o[0].length < 3 * chunkLen) {
+                    o[0] = new int[3 * chunkLen];
+                }
+                return o[0];
             }
 
             private double[][] buffers() {
@@ -482,9 +544,8 @@ public final class BiWkv {
 
             /**
              * Step 1 for task i = (b, chunk): after the maximum, one pass accumulates both aggregates,
-             * the right one as {@code sum p x} with the running power {@code p = d^(s-s0)}. Loops run rows
-             * outside and channel vectors inside, with the running sums in arrays: a vector carried
-             * around a loop is boxed by Java 17's JIT.
+             * the right one as {@code sum p x} with the running power {@code p = d^(s-s0)}. Each
+             * vector of channels runs down the chunk's rows with its running sums in registers.
              */
             void aggregate(int i) {
                 int b = i / chunks;
@@ -492,33 +553,37 @@ public final class BiWkv {
                 double[][] buf = buffers();
                 double[] kd = buf[0];
                 double[] vd = buf[1];
-                double[] acc = buf[2]; // max, left num, left den, right num, right den, power
-                int n = load(b, j, kd, vd);
+                int[] offs = offsets();
+                int n = load(b, j, offs, vd);
                 int lanes = SP.length();
-                java.util.Arrays.fill(acc, 0, cp, Double.NEGATIVE_INFINITY);
-                java.util.Arrays.fill(acc, cp, 5 * cp, 0);
-                java.util.Arrays.fill(acc, 5 * cp, 6 * cp, 1);
-                for (int s = 0; s < n; s++) {
-                    for (int g = 0; g < cp; g += lanes) {
-                        DoubleVector.fromArray(SP, acc, g).max(DoubleVector.fromArray(SP, kd, s * cp + g)).intoArray(acc, g);
-                    }
-                }
-                for (int s = 0; s < n; s++) {
-                    for (int g = 0; g < cp; g += lanes) {
+                int o = base(b, j);
+                double[] mxs = buf[4];
+                maxK(offs, n, mxs);
+                expK(offs, n, mxs, kd);
+                for (int g = 0; g < cp; g += lanes) {
+                    DoubleVector mx = DoubleVector.fromArray(SP, mxs, g);
+                    DoubleVector d = DoubleVector.fromArray(SP, decay, g);
+                    DoubleVector ln = DoubleVector.zero(SP);
+                    DoubleVector ld = DoubleVector.zero(SP);
+                    DoubleVector rn = DoubleVector.zero(SP);
+                    DoubleVector rd = DoubleVector.zero(SP);
+                    DoubleVector pw = DoubleVector.broadcast(SP, 1.0);
+                    for (int s = 0; s < n; s++) {
                         int q = s * cp + g;
-                        DoubleVector d = DoubleVector.fromArray(SP, decay, g);
-                        DoubleVector e = DoubleVector.fromArray(SP, kd, q).sub(DoubleVector.fromArray(SP, acc, g))
-                                .lanewise(VectorOperators.EXP);
+                        DoubleVector e = DoubleVector.fromArray(SP, kd, q);
                         DoubleVector ev = e.mul(DoubleVector.fromArray(SP, vd, q));
-                        DoubleVector pw = DoubleVector.fromArray(SP, acc, 5 * cp + g);
-                        DoubleVector.fromArray(SP, acc, cp + g).fma(d, ev).intoArray(acc, cp + g);
-                        DoubleVector.fromArray(SP, acc, 2 * cp + g).fma(d, e).intoArray(acc, 2 * cp + g);
-                        pw.fma(ev, DoubleVector.fromArray(SP, acc, 3 * cp + g)).intoArray(acc, 3 * cp + g);
-                        pw.fma(e, DoubleVector.fromArray(SP, acc, 4 * cp + g)).intoArray(acc, 4 * cp + g);
-                        pw.mul(d).intoArray(acc, 5 * cp + g);
+                        ln = ln.fma(d, ev);
+                        ld = ld.fma(d, e);
+                        rn = pw.fma(ev, rn);
+                        rd = pw.fma(e, rd);
+                        pw = pw.mul(d);
                     }
+                    mx.intoArray(agg, o + g);
+                    ln.intoArray(agg, o + cp + g);
+                    ld.intoArray(agg, o + 2 * cp + g);
+                    rn.intoArray(agg, o + 3 * cp + g);
+                    rd.intoArray(agg, o + 4 * cp + g);
                 }
-                System.arraycopy(acc, 0, agg, base(b, j), 5 * cp);
             }
 
             /** Step 2 for batch item b: global maximum, rescaled aggregates, carries into each chunk. */
@@ -555,7 +620,11 @@ public final class BiWkv {
                 }
             }
 
-            /** Step 3 for task i = (b, chunk). */
+            /**
+             * Step 3 for task i = (b, chunk): per vector of channels, a backward pass keeps the sums
+             * entering each row from the right (and exp(k - max) in place of k), then a forward pass
+             * adds the sums from the left and the row's own term and writes y.
+             */
             void emit(int i) {
                 int b = i / chunks;
                 int j = i % chunks;
@@ -563,45 +632,44 @@ public final class BiWkv {
                 double[] kd = buf[0];
                 double[] vd = buf[1];
                 double[] rs = buf[2]; // right sums per row: num then den
-                double[] acc = buf[4]; // running num, den
-                int n = load(b, j, kd, vd);
+                int[] offs = offsets();
+                int n = load(b, j, offs, vd);
                 int o = base(b, j);
                 int lanes = SP.length();
-                System.arraycopy(agg, o + 7 * cp, acc, 0, 2 * cp); // CR: sums entering from the right
-                for (int s = n - 1; s >= 0; s--) {
-                    for (int g = 0; g < cp; g += lanes) {
+                expK(offs, n, java.util.Arrays.copyOfRange(kmax, b * cp, (b + 1) * cp), kd);
+                for (int g = 0; g < cp; g += lanes) {
+                    DoubleVector d = DoubleVector.fromArray(SP, decay, g);
+                    DoubleVector an = DoubleVector.fromArray(SP, agg, o + 7 * cp + g); // CR: sums entering from the right
+                    DoubleVector ad = DoubleVector.fromArray(SP, agg, o + 8 * cp + g);
+                    for (int s = n - 1; s >= 0; s--) {
                         int q = s * cp + g;
-                        DoubleVector d = DoubleVector.fromArray(SP, decay, g);
-                        DoubleVector e = DoubleVector.fromArray(SP, kd, q).sub(DoubleVector.fromArray(SP, kmax, b * cp + g))
-                                .lanewise(VectorOperators.EXP);
-                        e.intoArray(kd, q);
-                        DoubleVector an = DoubleVector.fromArray(SP, acc, g);
-                        DoubleVector ad = DoubleVector.fromArray(SP, acc, cp + g);
+                        DoubleVector e = DoubleVector.fromArray(SP, kd, q);
                         an.intoArray(rs, 2 * q - g);
                         ad.intoArray(rs, 2 * q - g + cp);
-                        an.fma(d, e.mul(DoubleVector.fromArray(SP, vd, q))).intoArray(acc, g);
-                        ad.fma(d, e).intoArray(acc, cp + g);
+                        an = an.fma(d, e.mul(DoubleVector.fromArray(SP, vd, q)));
+                        ad = ad.fma(d, e);
                     }
-                }
-                System.arraycopy(agg, o + 5 * cp, acc, 0, 2 * cp); // CL: sums entering from the left
-                int s0 = j * chunkLen;
-                long row0 = (long) b * len;
-                for (int s = 0; s < n; s++) {
-                    int oo = (int) ((row0 + token(s0 + s, height, width, columnMajor)) * st.out());
-                    for (int g = 0; g < cp; g += lanes) {
+                    DoubleVector bonusV = DoubleVector.fromArray(SP, bonus, g);
+                    an = DoubleVector.fromArray(SP, agg, o + 5 * cp + g); // CL: sums entering from the left
+                    ad = DoubleVector.fromArray(SP, agg, o + 6 * cp + g);
+                    boolean whole = g + lanes <= ch;
+                    for (int s = 0; s < n; s++) {
                         int q = s * cp + g;
-                        DoubleVector d = DoubleVector.fromArray(SP, decay, g);
+                        int oo = offs[3 * s + 2];
                         DoubleVector e = DoubleVector.fromArray(SP, kd, q);
-                        DoubleVector vv = DoubleVector.fromArray(SP, vd, q);
-                        DoubleVector self = DoubleVector.fromArray(SP, bonus, g).mul(e);
-                        DoubleVector an = DoubleVector.fromArray(SP, acc, g);
-                        DoubleVector ad = DoubleVector.fromArray(SP, acc, cp + g);
-                        DoubleVector num = an.add(DoubleVector.fromArray(SP, rs, 2 * q - g)).add(self.mul(vv));
-                        DoubleVector den = ad.add(DoubleVector.fromArray(SP, rs, 2 * q - g + cp)).add(self);
-                        ((FloatVector) num.div(den).convertShape(VectorOperators.D2F, FS, 0))
-                                .intoArray(out, oo + g, FS.indexInRange(g, ch));
-                        an.fma(d, e.mul(vv)).intoArray(acc, g);
-                        ad.fma(d, e).intoArray(acc, cp + g);
+                        DoubleVector ev = e.mul(DoubleVector.fromArray(SP, vd, q));
+                        DoubleVector num = an.add(DoubleVector.fromArray(SP, rs, 2 * q - g)).add(bonusV.mul(ev));
+                        DoubleVector den = ad.add(DoubleVector.fromArray(SP, rs, 2 * q - g + cp)).add(bonusV.mul(e));
+                        FloatVector y = (FloatVector) num.div(den).convertShape(VectorOperators.D2F, FS, 0);
+                        if (whole) {
+                            y.intoArray(out, oo + g);
+                        } else {
+                            for (int c = g; c < ch; c++) {
+                                out[oo + c] = y.lane(c - g);
+                            }
+                        }
+                        an = an.fma(d, ev);
+                        ad = ad.fma(d, e);
                     }
                 }
             }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.restorerwkv.data.IntensityScaling;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
 
@@ -44,5 +45,22 @@ class CheckpointsTest {
         Path text = dir.resolve("notes.txt");
         Files.writeString(text, "hello");
         assertThrows(InvalidInputException.class, () -> Checkpoints.read(text));
+    }
+
+    @Test
+    void intensityScalingTravelsInSafetensorsMetadataOnly() throws Exception {
+        Path st = dir.resolve("s.safetensors");
+        Path pth = dir.resolve("s.pth");
+        Weights.write(st, sd, null, IntensityScaling.MRI_PERCENTILE);
+        Weights.write(pth, sd, null, IntensityScaling.MRI_PERCENTILE);
+        assertEquals(IntensityScaling.MRI_PERCENTILE, Weights.scalingOf(st));
+        assertEquals(IntensityScaling.FIXED, Weights.scalingOf(pth)); // a .pth has no metadata: the reference protocol
+        Path plain = dir.resolve("plain.safetensors");
+        Checkpoints.write(plain, sd);
+        assertEquals(IntensityScaling.FIXED, Weights.scalingOf(plain));
+        Path bad = dir.resolve("bad.safetensors");
+        Checkpoints.write(bad, sd, Map.of(IntensityScaling.METADATA, "zscore"));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Weights.scalingOf(bad));
+        assertTrue(e.getMessage().startsWith(bad + ": unknown intensity scaling 'zscore'"), e.getMessage());
     }
 }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import org.junit.jupiter.api.Test;
 import static org.restorerwkv.TestResources.random;
+import org.restorerwkv.data.IntensityScaling;
+import org.restorerwkv.data.Modality;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.model.ModelConfig;
 import org.restorerwkv.model.RestoreRwkv;
@@ -52,6 +54,36 @@ class RestorerTest {
             HostTensor single = new Restorer(model, m, 2).restore(new HostTensor(new long[] {37, 53},
                     java.util.Arrays.copyOf(x.data(), 37 * 53)));
             assertArrayEquals(new long[] {37, 53}, single.shape());
+        }
+    }
+
+    @Test
+    void mriPercentileScalingMakesRestorationScaleEquivariant() {
+        // an MRI scan and the same scan 3x brighter (another scanner's units): under mri-p99.5 the
+        // network sees the same normalized input, so the restorations differ by exactly that gain
+        try (NDManager m = NDManager.newBaseManager()) {
+            RestoreRwkv model = RestoreRwkv.create(TINY, m, 3);
+            float[] x = random(2 * 24 * 32, 7);
+            float[] bright = new float[x.length];
+            for (int i = 0; i < x.length; i++) {
+                x[i] *= 300;
+                bright[i] = 3 * x[i];
+            }
+            long[] shape = {2, 24, 32};
+            ScanRestorer scaled = new ScanRestorer(new Restorer(model, m, 2), IntensityScaling.MRI_PERCENTILE);
+            float[] a = scaled.restore(new HostTensor(shape, x), Modality.MRI, n -> { }).data();
+            float[] b = scaled.restore(new HostTensor(shape, bright), Modality.MRI, n -> { }).data();
+            ScanRestorer fixed = new ScanRestorer(new Restorer(model, m, 2));
+            float[] c = fixed.restore(new HostTensor(shape, x), Modality.MRI, n -> { }).data();
+            float[] d = fixed.restore(new HostTensor(shape, bright), Modality.MRI, n -> { }).data();
+            double scaledErr = 0;
+            double fixedErr = 0;
+            for (int i = 0; i < a.length; i++) {
+                scaledErr = Math.max(scaledErr, Math.abs(3 * a[i] - b[i]));
+                fixedErr = Math.max(fixedErr, Math.abs(3 * c[i] - d[i]));
+            }
+            assertTrue(scaledErr < 1e-2, "mri-p99.5: 3 f(x) vs f(3x) differ by " + scaledErr);
+            assertTrue(fixedErr > 1, "fixed range: the network's residual does not scale with the input (" + fixedErr + ")");
         }
     }
 

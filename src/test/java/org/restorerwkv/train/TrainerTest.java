@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.restorerwkv.checkpoint.Safetensors;
 import org.restorerwkv.checkpoint.Weights;
+import org.restorerwkv.data.IntensityScaling;
 import org.restorerwkv.data.Modality;
 import org.restorerwkv.data.TinyDatasets;
 import org.restorerwkv.io.InvalidInputException;
@@ -65,6 +66,10 @@ class TrainerTest {
         assertTrue(Double.isFinite(r.bestScore()));
         Map<String, String> meta = Safetensors.readMetadata(run.resolve(Trainer.BEST));
         assertEquals(TINY, ModelConfig.fromJson(meta.get(Weights.CONFIG_METADATA)));
+        // the intensity scaling it was trained with goes with the weights; restore and eval read it back
+        assertEquals(IntensityScaling.MRI_PERCENTILE.id(), meta.get(IntensityScaling.METADATA));
+        assertEquals(IntensityScaling.MRI_PERCENTILE, Weights.scalingOf(run.resolve(Trainer.BEST)));
+        assertEquals(IntensityScaling.MRI_PERCENTILE, Weights.scalingOf(run.resolve(Trainer.LATEST)));
         // the best checkpoint is a plain state dict: it loads as a model; so does the latest, whose
         // optimizer state is left out, with the same weights
         try (var m = ai.djl.ndarray.NDManager.newBaseManager()) {
