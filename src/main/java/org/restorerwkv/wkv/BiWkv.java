@@ -410,6 +410,14 @@ public final class BiWkv {
             /** Per (b, chunk): max, Lagg num, Lagg den, Ragg num, Ragg den; then CL num/den, CR num/den. */
             final double[] agg;
             final double[] kmax;
+            /**
+             * Whether step 1 leaves exp(k - chunk max) in {@code out} (as float) for step 3 instead of
+             * step 3 computing it again. A float underflows below e^-87, which only drops tokens
+             * whose weight is under e^-87 of their chunk maximum's; once decay over a chunk can
+             * shrink that maximum's weight by more than e^40, or when y overwrites v (the model's
+             * in-place call), the exp is recomputed in float64.
+             */
+            final boolean stash;
 
             Kernel(float[] w, float[] u, float[] k, float[] v, float[] out, Strides st,
                    int bsz, int height, int width, int ch, boolean columnMajor) {
@@ -438,6 +446,11 @@ public final class BiWkv {
                 }
                 agg = new double[bsz * chunks * 9 * cp];
                 kmax = new double[bsz * cp];
+                double wmax = 0;
+                for (int c = 0; c < ch; c++) {
+                    wmax = Math.max(wmax, Math.abs(rate[c]));
+                }
+                stash = wmax * Math.min(chunkLen, len) <= 40 && out != v; // in place (out = v), v is still needed in step 3
             }
 
             private int base(int b, int j) {
@@ -542,6 +555,42 @@ public final class BiWkv {
                 return b;
             }
 
+            /** Stores the chunk's exp(k - chunk max) as float into the rows of {@code out} it will later overwrite with y. */
+            private void stashE(int[] offs, int n, double[] kd) {
+                int lanes = SP.length();
+                int whole = ch / lanes * lanes;
+                for (int s = 0; s < n; s++) {
+                    int oo = offs[3 * s + 2];
+                    int q = s * cp;
+                    for (int g = 0; g < whole; g += lanes) {
+                        ((FloatVector) DoubleVector.fromArray(SP, kd, q + g).convertShape(VectorOperators.D2F, FS, 0)).intoArray(out, oo + g);
+                    }
+                    for (int c = whole; c < ch; c++) {
+                        out[oo + c] = (float) kd[q + c];
+                    }
+                }
+            }
+
+            /** Reads back what {@link #stashE} stored (pad channels: 0, their v is 0 too). */
+            private void unstashE(int[] offs, int n, double[] kd) {
+                int lanes = SP.length();
+                int whole = ch / lanes * lanes;
+                for (int s = 0; s < n; s++) {
+                    int oo = offs[3 * s + 2];
+                    int q = s * cp;
+                    for (int g = 0; g < whole; g += lanes) {
+                        FloatVector.fromArray(FS, out, oo + g).convertShape(VectorOperators.F2D, SP, 0).reinterpretAsDoubles()
+                                .intoArray(kd, q + g);
+                    }
+                    for (int c = whole; c < ch; c++) {
+                        kd[q + c] = out[oo + c];
+                    }
+                    for (int c = ch; c < cp; c++) {
+                        kd[q + c] = 0;
+                    }
+                }
+            }
+
             /**
              * Step 1 for task i = (b, chunk): after the maximum, one pass accumulates both aggregates,
              * the right one as {@code sum p x} with the running power {@code p = d^(s-s0)}. Each
@@ -560,6 +609,9 @@ public final class BiWkv {
                 double[] mxs = buf[4];
                 maxK(offs, n, mxs);
                 expK(offs, n, mxs, kd);
+                if (stash) {
+                    stashE(offs, n, kd);
+                }
                 for (int g = 0; g < cp; g += lanes) {
                     DoubleVector mx = DoubleVector.fromArray(SP, mxs, g);
                     DoubleVector d = DoubleVector.fromArray(SP, decay, g);
@@ -617,6 +669,14 @@ public final class BiWkv {
                         crn = dn * crn + scale * agg[o + 3 * cp + c];
                         crd = dn * crd + scale * agg[o + 4 * cp + c];
                     }
+                    // step 3 works at each chunk's own scale, exp(k - chunk max)
+                    for (int j = 0; j < chunks; j++) {
+                        int o = base(b, j);
+                        double up = Math.exp(mx - agg[o + c]);
+                        for (int a = 5; a <= 8; a++) {
+                            agg[o + a * cp + c] *= up;
+                        }
+                    }
                 }
             }
 
@@ -636,7 +696,12 @@ public final class BiWkv {
                 int n = load(b, j, offs, vd);
                 int o = base(b, j);
                 int lanes = SP.length();
-                expK(offs, n, java.util.Arrays.copyOfRange(kmax, b * cp, (b + 1) * cp), kd);
+                if (stash) {
+                    unstashE(offs, n, kd);
+                } else {
+                    System.arraycopy(agg, o, buf[4], 0, cp); // the chunk's maximum
+                    expK(offs, n, buf[4], kd);
+                }
                 for (int g = 0; g < cp; g += lanes) {
                     DoubleVector d = DoubleVector.fromArray(SP, decay, g);
                     DoubleVector an = DoubleVector.fromArray(SP, agg, o + 7 * cp + g); // CR: sums entering from the right
