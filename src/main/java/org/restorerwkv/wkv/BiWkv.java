@@ -187,7 +187,7 @@ public final class BiWkv {
             throw new IllegalArgumentException("Bi-WKV: inconsistent sizes");
         }
         Strides st = new Strides(kOff, kStride, vOff, vStride, outStride);
-        if (Simd.AVAILABLE) {
+        if (VectorSupport.AVAILABLE) {
             Simd.fused(w, u, k, v, out, st, bsz, height, width, ch, columnMajor);
             return;
         }
@@ -196,7 +196,7 @@ public final class BiWkv {
 
     /** True when the fused kernel runs on the JDK's vector API (module jdk.incubator.vector present). */
     public static boolean simd() {
-        return Simd.AVAILABLE;
+        return VectorSupport.AVAILABLE;
     }
 
     /** The fused kernel on one implementation, dense (B, T, C) arrays: for tests of each. */
@@ -354,14 +354,10 @@ public final class BiWkv {
      *   <li>per chunk (parallel): the right sums inside the chunk (backward, from CR), then the left
      *       sums (forward, from CL) and y.
      * </ol>
-     * Everything runs in float64 as the scalar kernel does; exp(k - kmax) is computed twice per
-     * element (steps 1 and 3) rather than stored, which is cheaper than the memory traffic.
-     * Loaded only when the module is present, so the rest of BiWkv never touches vector classes.
+     * Everything runs in float64 as the scalar kernel does.
+     * Loaded only when {@link VectorSupport#AVAILABLE}, so the rest of BiWkv never touches vector classes.
      */
     static final class Simd {
-
-        static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-                && !"false".equals(System.getProperty("restore.rwkv.simd"));
 
         /** A static final species: the JIT turns vector operations into instructions only for constants. */
         private static final VectorSpecies<Double> SP = DoubleVector.SPECIES_PREFERRED;

@@ -8,12 +8,17 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import java.io.DataInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.restorerwkv.TestResources;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.Npy;
@@ -67,6 +72,29 @@ class BiWkvTest {
     void testsRunTheVectorKernel() {
         // surefire adds the module: the SIMD kernel is the one users get, so it must be the one tested
         assertTrue(BiWkv.simd(), "jdk.incubator.vector missing: the SIMD Bi-WKV would go untested");
+    }
+
+    @Test
+    void runsWithoutTheVectorModule(@TempDir Path tmp) throws Exception {
+        // a library user's JVM without --add-modules jdk.incubator.vector gets the scalar kernel, not a
+        // NoClassDefFoundError from the SIMD one
+        Path file = tmp.resolve("y.bin");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), NoVectorModuleMain.class.getName(), file.toString())
+                .redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), log);
+        float[][] in = NoVectorModuleMain.inputs();
+        float[] expected = new float[in[2].length];
+        BiWkv.fused(false, in[0], in[1], in[2], in[3], expected, NoVectorModuleMain.B, NoVectorModuleMain.H,
+                NoVectorModuleMain.W, NoVectorModuleMain.C, true);
+        float[] y = new float[expected.length];
+        try (DataInputStream d = new DataInputStream(Files.newInputStream(file))) {
+            for (int i = 0; i < y.length; i++) {
+                y[i] = d.readFloat();
+            }
+        }
+        assertClose("no vector module", y, expected, 1e-6);
     }
 
     @ParameterizedTest
