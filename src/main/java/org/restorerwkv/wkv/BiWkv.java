@@ -453,6 +453,20 @@ public final class BiWkv {
                 return (b * chunks + j) * 9 * cp;
             }
 
+            /** The chunk's row offsets only ({@link #load} without widening v); returns its length. */
+            private int rows(int b, int j, int[] offs) {
+                int s0 = j * chunkLen;
+                int n = Math.min(len, s0 + chunkLen) - s0;
+                long row0 = (long) b * len;
+                for (int i = 0; i < n; i++) {
+                    long row = row0 + token(s0 + i, height, width, columnMajor);
+                    offs[3 * i] = (int) (st.kOff() + row * st.k());
+                    offs[3 * i + 1] = (int) (st.vOff() + row * st.v());
+                    offs[3 * i + 2] = (int) (row * st.out());
+                }
+                return n;
+            }
+
             /**
              * Offsets of the chunk's k, v and y rows (scan order) into {@code offs} (3 per row), and
              * its v rows widened to float64 into {@code vd}; returns the chunk's length. Whole float
@@ -460,18 +474,11 @@ public final class BiWkv {
              * by element (a masked load is slow in Java 17). Pad channels hold v = 0.
              */
             private int load(int b, int j, int[] offs, double[] vd) {
-                int s0 = j * chunkLen;
-                int n = Math.min(len, s0 + chunkLen) - s0;
-                long row0 = (long) b * len;
+                int n = rows(b, j, offs);
                 int lanes = SP.length();
                 int whole = ch / lanes * lanes;
                 for (int i = 0; i < n; i++) {
-                    long row = row0 + token(s0 + i, height, width, columnMajor);
-                    int ko = (int) (st.kOff() + row * st.k());
-                    int vo = (int) (st.vOff() + row * st.v());
-                    offs[3 * i] = ko;
-                    offs[3 * i + 1] = vo;
-                    offs[3 * i + 2] = (int) (row * st.out());
+                    int vo = offs[3 * i + 1];
                     int q = i * cp;
                     for (int c = 0; c < whole; c += lanes) {
                         FloatVector.fromArray(FS, v, vo + c).convertShape(VectorOperators.F2D, SP, 0).reinterpretAsDoubles().intoArray(vd, q + c);
@@ -551,23 +558,39 @@ public final class BiWkv {
                 return b;
             }
 
-            /** Stores the chunk's exp(k - chunk max) as float into the rows of {@code out} it will later overwrite with y. */
-            private void stashE(int[] offs, int n, double[] kd) {
+            /**
+             * {@link #expK} for the stash: exp(k - chunk max) in float lanes (it is stored as float
+             * anyway, and a float exp costs half a double one), written to the rows of {@code out}
+             * that y later overwrites and, widened, to {@code kd}.
+             */
+            private void expKStash(int[] offs, int n, double[] mx, double[] kd) {
                 int lanes = SP.length();
                 int whole = ch / lanes * lanes;
+                float[] mxf = new float[whole];
+                for (int c = 0; c < whole; c++) {
+                    mxf[c] = (float) mx[c]; // a maximum of floats: exact
+                }
                 for (int s = 0; s < n; s++) {
+                    int ko = offs[3 * s];
                     int oo = offs[3 * s + 2];
                     int q = s * cp;
                     for (int g = 0; g < whole; g += lanes) {
-                        ((FloatVector) DoubleVector.fromArray(SP, kd, q + g).convertShape(VectorOperators.D2F, FS, 0)).intoArray(out, oo + g);
+                        FloatVector e = FloatVector.fromArray(FS, k, ko + g).sub(FloatVector.fromArray(FS, mxf, g))
+                                .lanewise(VectorOperators.EXP);
+                        e.intoArray(out, oo + g);
+                        e.convertShape(VectorOperators.F2D, SP, 0).reinterpretAsDoubles().intoArray(kd, q + g);
                     }
-                    for (int c = whole; c < ch; c++) {
-                        out[oo + c] = (float) kd[q + c];
+                    for (int c = whole; c < cp; c++) {
+                        float e = (float) Math.exp((c < ch ? k[ko + c] : 0) - mx[c]);
+                        if (c < ch) {
+                            out[oo + c] = e;
+                        }
+                        kd[q + c] = e;
                     }
                 }
             }
 
-            /** Reads back what {@link #stashE} stored (pad channels: 0, their v is 0 too). */
+            /** Reads back what {@link #expKStash} stored (pad channels: 0, their v is 0 too). */
             private void unstashE(int[] offs, int n, double[] kd) {
                 int lanes = SP.length();
                 int whole = ch / lanes * lanes;
@@ -599,14 +622,17 @@ public final class BiWkv {
                 double[] kd = buf[0];
                 double[] vd = buf[1];
                 int[] offs = offsets();
-                int n = load(b, j, offs, vd);
                 int lanes = SP.length();
+                // whole vectors of channels: v is read straight from its floats below, only offsets here
+                boolean direct = ch % lanes == 0;
+                int n = direct ? rows(b, j, offs) : load(b, j, offs, vd);
                 int o = base(b, j);
                 double[] mxs = buf[4];
                 maxK(offs, n, mxs);
-                expK(offs, n, mxs, kd);
                 if (stash) {
-                    stashE(offs, n, kd);
+                    expKStash(offs, n, mxs, kd);
+                } else {
+                    expK(offs, n, mxs, kd);
                 }
                 for (int g = 0; g < cp; g += lanes) {
                     DoubleVector mx = DoubleVector.fromArray(SP, mxs, g);
@@ -619,7 +645,10 @@ public final class BiWkv {
                     for (int s = 0; s < n; s++) {
                         int q = s * cp + g;
                         DoubleVector e = DoubleVector.fromArray(SP, kd, q);
-                        DoubleVector ev = e.mul(DoubleVector.fromArray(SP, vd, q));
+                        DoubleVector vv = direct
+                                ? FloatVector.fromArray(FS, v, offs[3 * s + 1] + g).convertShape(VectorOperators.F2D, SP, 0).reinterpretAsDoubles()
+                                : DoubleVector.fromArray(SP, vd, q);
+                        DoubleVector ev = e.mul(vv);
                         ln = ln.fma(d, ev);
                         ld = ld.fma(d, e);
                         rn = pw.fma(ev, rn);

@@ -1,5 +1,9 @@
 package org.restorerwkv.wkv;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Element-wise steps of the RWKV block on channels-last tokens (rows of C floats), fused so that
  * each is one pass over memory; rows are spread over threads in chunks.
@@ -15,6 +19,10 @@ public final class TokenOps {
     public static void layerNorm(float[] x, float[] weight, float[] bias, float eps, float[] out, int rows, int ch) {
         check(x, rows, ch);
         check(out, rows, ch);
+        if (VectorSupport.AVAILABLE) {
+            forEachRow(rows, r -> Simd.layerNorm(x, weight, bias, eps, out, r * ch, ch));
+            return;
+        }
         forEachRow(rows, r -> {
             int o = r * ch;
             double sum = 0;
@@ -38,6 +46,10 @@ public final class TokenOps {
     /** y[r, c] *= sigmoid(g[gOff + r*gStride + c]): the receptance gate of the spatial mix. */
     public static void gate(float[] y, float[] g, int gOff, int gStride, int rows, int ch) {
         check(y, rows, ch);
+        if (VectorSupport.AVAILABLE) {
+            forEachRow(rows, r -> Simd.gate(y, r * ch, g, gOff + r * gStride, ch));
+            return;
+        }
         forEachRow(rows, r -> {
             int o = r * ch;
             int q = gOff + r * gStride;
@@ -51,6 +63,10 @@ public final class TokenOps {
     public static void residual(float[] x, float[] gamma, float[] a, int rows, int ch) {
         check(x, rows, ch);
         check(a, rows, ch);
+        if (VectorSupport.AVAILABLE) {
+            forEachRow(rows, r -> Simd.residual(x, gamma, a, r * ch, ch));
+            return;
+        }
         forEachRow(rows, r -> {
             int o = r * ch;
             for (int c = 0; c < ch; c++) {
@@ -64,6 +80,10 @@ public final class TokenOps {
         check(x, rows, ch);
         check(g, rows, ch);
         check(a, rows, ch);
+        if (VectorSupport.AVAILABLE) {
+            forEachRow(rows, r -> Simd.gatedResidual(x, gamma, g, a, r * ch, ch));
+            return;
+        }
         forEachRow(rows, r -> {
             int o = r * ch;
             for (int c = 0; c < ch; c++) {
@@ -120,6 +140,88 @@ public final class TokenOps {
     private static void check(float[] a, int rows, int ch) {
         if (a.length < (long) rows * ch) {
             throw new IllegalArgumentException("token buffer holds " + a.length + " values, needs " + (long) rows * ch);
+        }
+    }
+
+    /**
+     * The same steps on one row with the JDK vector API (float lanes across channels, a scalar tail
+     * for {@code ch % lanes}); loaded only when {@link VectorSupport#AVAILABLE}. Sums run in float
+     * lanes, so results differ from the scalar path's float64 sums in the last bits, as libtorch's do.
+     */
+    private static final class Simd {
+        /** A static final species: the JIT turns vector operations into instructions only for constants. */
+        private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+
+        private Simd() {}
+
+        /** 1 / (1 + exp(-x)) per lane. */
+        private static FloatVector sigmoid(FloatVector x) {
+            return FloatVector.broadcast(SP, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+        }
+
+        static void layerNorm(float[] x, float[] weight, float[] bias, float eps, float[] out, int o, int ch) {
+            int lanes = SP.length();
+            int whole = ch / lanes * lanes;
+            float sum = 0;
+            for (int c = 0; c < whole; c += lanes) {
+                sum += FloatVector.fromArray(SP, x, o + c).reduceLanes(VectorOperators.ADD);
+            }
+            for (int c = whole; c < ch; c++) {
+                sum += x[o + c];
+            }
+            float mean = sum / ch;
+            float sq = 0;
+            for (int c = 0; c < whole; c += lanes) {
+                FloatVector d = FloatVector.fromArray(SP, x, o + c).sub(mean);
+                sq += d.mul(d).reduceLanes(VectorOperators.ADD);
+            }
+            for (int c = whole; c < ch; c++) {
+                float d = x[o + c] - mean;
+                sq += d * d;
+            }
+            float inv = (float) (1 / Math.sqrt(sq / ch + eps));
+            for (int c = 0; c < whole; c += lanes) {
+                FloatVector.fromArray(SP, x, o + c).sub(mean).mul(inv).mul(FloatVector.fromArray(SP, weight, c))
+                        .add(FloatVector.fromArray(SP, bias, c)).intoArray(out, o + c);
+            }
+            for (int c = whole; c < ch; c++) {
+                out[o + c] = (x[o + c] - mean) * inv * weight[c] + bias[c];
+            }
+        }
+
+        static void gate(float[] y, int o, float[] g, int q, int ch) {
+            int lanes = SP.length();
+            int whole = ch / lanes * lanes;
+            for (int c = 0; c < whole; c += lanes) {
+                FloatVector.fromArray(SP, y, o + c).mul(sigmoid(FloatVector.fromArray(SP, g, q + c))).intoArray(y, o + c);
+            }
+            for (int c = whole; c < ch; c++) {
+                y[o + c] *= TokenOps.sigmoid(g[q + c]);
+            }
+        }
+
+        static void residual(float[] x, float[] gamma, float[] a, int o, int ch) {
+            int lanes = SP.length();
+            int whole = ch / lanes * lanes;
+            for (int c = 0; c < whole; c += lanes) {
+                FloatVector.fromArray(SP, gamma, c).fma(FloatVector.fromArray(SP, a, o + c), FloatVector.fromArray(SP, x, o + c))
+                        .intoArray(x, o + c);
+            }
+            for (int c = whole; c < ch; c++) {
+                x[o + c] += gamma[c] * a[o + c];
+            }
+        }
+
+        static void gatedResidual(float[] x, float[] gamma, float[] g, float[] a, int o, int ch) {
+            int lanes = SP.length();
+            int whole = ch / lanes * lanes;
+            for (int c = 0; c < whole; c += lanes) {
+                FloatVector ga = sigmoid(FloatVector.fromArray(SP, g, o + c)).mul(FloatVector.fromArray(SP, a, o + c));
+                FloatVector.fromArray(SP, gamma, c).fma(ga, FloatVector.fromArray(SP, x, o + c)).intoArray(x, o + c);
+            }
+            for (int c = whole; c < ch; c++) {
+                x[o + c] += gamma[c] * (TokenOps.sigmoid(g[o + c]) * a[o + c]);
+            }
         }
     }
 }

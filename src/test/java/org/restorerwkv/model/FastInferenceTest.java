@@ -1,6 +1,5 @@
 package org.restorerwkv.model;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.restorerwkv.model.ModelStructureTest.assertClose;
 import static org.restorerwkv.TestResources.random;
@@ -87,7 +86,9 @@ class FastInferenceTest {
             NDArray other = nd.create(random(2 * 16 * 64, 6), new Shape(1, 2, 16, 64));
             float[] before = run(m, x, WkvKernel.AUTO);
             run(m, other, WkvKernel.AUTO); // reuses (and resizes) the scratch buffers
-            assertArrayEquals(before, run(m, x, WkvKernel.AUTO));
+            // equal up to float rounding: the vector API's exp runs in Java until the JIT compiles it
+            // to the CPU's vector exp, which may differ in the last bit; leftover state would differ by far more
+            assertClose(before, run(m, x, WkvKernel.AUTO), 1e-6);
 
             LinkedHashMap<String, HostTensor> sd = m.stateDict();
             float[] w3 = sd.get("encoder_level1.0.ffn.omni_shift.conv3x3.weight").data();
