@@ -3,13 +3,16 @@ package org.restorerwkv.wkv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class OmniShiftKernelTest {
 
-    @Test
-    void equalsTheDepthwiseConvolutionDefinitionWithZeroPadding() {
-        int b = 2, h = 7, w = 4, ch = 3; // image narrower than the kernel: every border case
+    @ParameterizedTest
+    // 7x4x3: an image narrower than the kernel, every border case; 9x70x16, 6x50x48, 6x50x19: several
+    // pixel blocks per row
+    @CsvSource({"2,7,4,3", "1,9,70,16", "1,6,50,48", "1,6,50,19"})
+    void equalsTheDepthwiseConvolutionDefinitionWithZeroPadding(int b, int h, int w, int ch) {
         SplittableRandom r = new SplittableRandom(1);
         float[] img = new float[b * h * w * ch];
         float[] weight = new float[ch * 25]; // (C, 1, 5, 5)
