@@ -350,11 +350,13 @@ public final class BiWkv {
      *       {@code Lagg = sum_i d^(s1-1-i) x_i}, {@code Ragg = sum_i d^(i-s0) x_i}, x = (e v, e);
      *   <li>per batch item (sequential over chunks, O(T/chunk)): the global key maximum, and the sums
      *       entering each chunk from the left, {@code CL(j+1) = d^n CL(j) + Lagg(j)}, and from the
-     *       right, {@code CR(j-1) = d^n CR(j) + Ragg(j)};
+     *       right, {@code CR(j-1) = d^n CR(j) + Ragg(j)}, rescaled to each chunk's own maximum;
      *   <li>per chunk (parallel): the right sums inside the chunk (backward, from CR), then the left
      *       sums (forward, from CL) and y.
      * </ol>
-     * Everything runs in float64 as the scalar kernel does.
+     * The sums run in float64 as the scalar kernel does. exp(k - chunk max) is computed in step 1
+     * and, where {@link Kernel#stash} allows, kept in the output for step 3.
+     * <p>
      * Loaded only when {@link VectorSupport#AVAILABLE}, so the rest of BiWkv never touches vector classes.
      */
     static final class Simd {
@@ -475,22 +477,31 @@ public final class BiWkv {
              */
             private int load(int b, int j, int[] offs, double[] vd) {
                 int n = rows(b, j, offs);
+                widen(v, offs, 1, n, vd);
+                return n;
+            }
+
+            /**
+             * Row s of {@code src} at offset {@code offs[3s + slot]} (k, v or y), widened to float64 into
+             * row s of {@code dst}; pad channels get 0.
+             */
+            private void widen(float[] src, int[] offs, int slot, int n, double[] dst) {
                 int lanes = SP.length();
                 int whole = ch / lanes * lanes;
-                for (int i = 0; i < n; i++) {
-                    int vo = offs[3 * i + 1];
-                    int q = i * cp;
+                for (int s = 0; s < n; s++) {
+                    int so = offs[3 * s + slot];
+                    int q = s * cp;
                     for (int c = 0; c < whole; c += lanes) {
-                        FloatVector.fromArray(FS, v, vo + c).convertShape(VectorOperators.F2D, SP, 0).reinterpretAsDoubles().intoArray(vd, q + c);
+                        FloatVector.fromArray(FS, src, so + c).convertShape(VectorOperators.F2D, SP, 0).reinterpretAsDoubles()
+                                .intoArray(dst, q + c);
                     }
                     for (int c = whole; c < ch; c++) {
-                        vd[q + c] = v[vo + c];
+                        dst[q + c] = src[so + c];
                     }
                     for (int c = ch; c < cp; c++) {
-                        vd[q + c] = 0;
+                        dst[q + c] = 0;
                     }
                 }
-                return n;
             }
 
             /** Per-channel maximum of k over the chunk's rows into {@code mx} (pads: 0). */
@@ -586,26 +597,6 @@ public final class BiWkv {
                             out[oo + c] = e;
                         }
                         kd[q + c] = e;
-                    }
-                }
-            }
-
-            /** Reads back what {@link #expKStash} stored (pad channels: 0, their v is 0 too). */
-            private void unstashE(int[] offs, int n, double[] kd) {
-                int lanes = SP.length();
-                int whole = ch / lanes * lanes;
-                for (int s = 0; s < n; s++) {
-                    int oo = offs[3 * s + 2];
-                    int q = s * cp;
-                    for (int g = 0; g < whole; g += lanes) {
-                        FloatVector.fromArray(FS, out, oo + g).convertShape(VectorOperators.F2D, SP, 0).reinterpretAsDoubles()
-                                .intoArray(kd, q + g);
-                    }
-                    for (int c = whole; c < ch; c++) {
-                        kd[q + c] = out[oo + c];
-                    }
-                    for (int c = ch; c < cp; c++) {
-                        kd[q + c] = 0;
                     }
                 }
             }
@@ -722,7 +713,7 @@ public final class BiWkv {
                 int o = base(b, j);
                 int lanes = SP.length();
                 if (stash) {
-                    unstashE(offs, n, kd);
+                    widen(out, offs, 2, n, kd); // what expKStash left there
                 } else {
                     System.arraycopy(agg, o, buf[4], 0, cp); // the chunk's maximum
                     expK(offs, n, buf[4], kd);
