@@ -7,6 +7,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import org.restorerwkv.wkv.OmniShiftKernel;
+import org.restorerwkv.wkv.TokenLinear;
 import org.restorerwkv.wkv.TokenOps;
 
 /** Channel mix on tokens (B, T, C): s = OmniShift(x); out = sigmoid(s Wr^T) * (relu(s Wk^T)^2 Wv^T). */
@@ -50,12 +51,17 @@ public final class ChannelMix extends TokenMixer {
         float[] r = hb.floats("gate", (long) rows * c);
         NDArray wk = SpatialMix.weight(key);
         NDArray wv = SpatialMix.weight(value);
-        NDArray wr = SpatialMix.weight(receptance);
-        hb.chunked(shifted, c, kv, c, rows, (int) wk.getShape().get(0), manager, s -> {
-            NDArray k = Activation.relu(Linear.linear(s, wk).singletonOrThrow()); // (n, 4C)
-            return Linear.linear(k.muli(k), wv).singletonOrThrow();
-        });
-        hb.chunked(shifted, c, r, c, rows, c, manager, s -> Linear.linear(s, wr).singletonOrThrow());
+        int hidden = (int) wk.getShape().get(0); // 4C
+        if (TokenLinear.preferred(c, hidden)) {
+            TokenLinear.squaredReluMlp(shifted, TokenLinear.transpose(wk.toFloatArray(), hidden, c),
+                    TokenLinear.transpose(wv.toFloatArray(), c, hidden), c, hidden, kv, rows);
+        } else {
+            hb.chunked(shifted, c, kv, c, rows, hidden, manager, s -> {
+                NDArray k = Activation.relu(Linear.linear(s, wk).singletonOrThrow()); // (n, 4C)
+                return Linear.linear(k.muli(k), wv).singletonOrThrow();
+            });
+        }
+        SpatialMix.project(hb, shifted, c, SpatialMix.weight(receptance), r, c, rows, manager);
         TokenOps.gatedResidual(x, gamma, r, kv, rows, c);
     }
 

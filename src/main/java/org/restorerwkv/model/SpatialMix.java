@@ -11,6 +11,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import org.restorerwkv.wkv.BiWkv;
+import org.restorerwkv.wkv.TokenLinear;
 import org.restorerwkv.wkv.OmniShiftKernel;
 import org.restorerwkv.wkv.TokenOps;
 
@@ -105,7 +106,7 @@ public final class SpatialMix extends TokenMixer {
             NDArray wkvr = NDArrays.concat(new NDList(weight(key), weight(value), weight(receptance)), 0); // (3C, C)
             wkvr.attach(scope);
             // (rows, 3C): k | v | r
-            hb.chunked(shifted, c, kvr, 3 * c, rows, 3 * c, scope, s -> Linear.linear(s, wkvr).singletonOrThrow());
+            project(hb, shifted, c, wkvr, kvr, 3 * c, rows, scope);
         }
         float[] decay = spatialDecay.getArray().toFloatArray(); // (R, C)
         float[] first = spatialFirst.getArray().toFloatArray();
@@ -126,9 +127,20 @@ public final class SpatialMix extends TokenMixer {
         }
         TokenOps.gate(y, kvr, 2 * c, 3 * c, rows, c);
         float[] out = hb.floats("out", (long) rows * c);
-        NDArray wo = weight(output);
-        hb.chunked(y, c, out, c, rows, c, manager, a -> Linear.linear(a, wo).singletonOrThrow());
+        project(hb, y, c, weight(output), out, c, rows, manager);
         TokenOps.residual(x, gamma, out, rows, c);
+    }
+
+    /**
+     * out (rows, n) = x (rows, k) W^T for a bias-free Linear weight W (n, k): {@link TokenLinear} on
+     * the Java arrays where it is the faster one, else libtorch on row chunks.
+     */
+    static void project(HostBuffers hb, float[] x, int k, NDArray w, float[] out, int n, int rows, NDManager manager) {
+        if (TokenLinear.preferred(k, n)) {
+            TokenLinear.linear(x, TokenLinear.transpose(w.toFloatArray(), n, k), k, n, out, rows);
+        } else {
+            hb.chunked(x, k, out, n, rows, n, manager, s -> Linear.linear(s, w).singletonOrThrow());
+        }
     }
 
     static NDArray weight(Linear l) {

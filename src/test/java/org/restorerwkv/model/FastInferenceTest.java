@@ -9,6 +9,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.LinkedHashMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.wkv.Parallel;
 
@@ -21,19 +23,22 @@ class FastInferenceTest {
     /** dim 6 (channels 6, 12, 24, 48: partial Bi-WKV channel blocks), 3 recurrences, hidden rate 2. */
     static final ModelConfig ODD = new ModelConfig(2, 2, 6, new int[] {1, 2, 1, 1}, 1, 3, 2);
 
-    @Test
-    void stageOfOddChannelCountEqualsDjlPath() {
+    @ParameterizedTest
+    // 7 channels: every linear layer on TokenLinear; 150 channels, hidden rate 4: k|v|r (150 x 450)
+    // and the channel mix (150 x 600) wide enough for libtorch on row chunks
+    @CsvSource({"7,3,40,23", "150,4,12,9"})
+    void stageOfOddChannelCountEqualsDjlPath(int dim, int hiddenRate, int h, int w) {
         try (NDManager nd = NDManager.newBaseManager()) {
             ai.djl.engine.Engine.getInstance().setRandomSeed(4);
-            Stage stage = new Stage(2, 7, 3, 3);
-            stage.initialize(nd, ai.djl.ndarray.types.DataType.FLOAT32, Layers.image(7));
+            Stage stage = new Stage(2, dim, 3, hiddenRate);
+            stage.initialize(nd, ai.djl.ndarray.types.DataType.FLOAT32, Layers.image(dim));
             // the differentiable form initialized spatial_decay ~ N(0,1); widen it as trained models do
             for (RwkvBlock b : stage.blocks()) {
                 for (ai.djl.util.Pair<String, ai.djl.nn.Parameter> p : b.att().getDirectParameters()) {
                     p.getValue().getArray().muli(8);
                 }
             }
-            NDArray x = nd.create(random(3 * 7 * 40 * 23, 8), new Shape(3, 7, 40, 23)).mul(6).sub(3);
+            NDArray x = nd.create(random(3 * dim * h * w, 8), new Shape(3, dim, h, w)).mul(6).sub(3);
             ai.djl.training.ParameterStore ps = new ai.djl.training.ParameterStore(nd, false);
             float[][] out = new float[3][];
             int i = 0;
@@ -41,7 +46,8 @@ class FastInferenceTest {
                 for (RwkvBlock b : stage.blocks()) {
                     b.att().setKernel(k);
                 }
-                // the last run in row chunks of 64 tokens: 2760 = 43 full chunks and a partial one
+                // the last run with libtorch's row chunks as small as they go (64 tokens): at 40 x 23, 2760
+                // = 43 full chunks and a partial one
                 HostBuffers.chunkFloats = i == 2 ? 1 : HostBuffers.CHUNK_FLOATS;
                 try {
                     out[i++] = stage.forward(ps, x, false).toFloatArray();
