@@ -41,7 +41,9 @@ public final class ConvertCommand implements Callable<Integer> {
             System.err.printf(Locale.ROOT, "wrote %s%n", output);
             return 0;
         }
-        LinkedHashMap<String, HostTensor> state = Weights.read(input);
+        // a training checkpoint's optimizer state stays behind: the output is a plain state_dict that
+        // PyTorch's load_state_dict accepts
+        LinkedHashMap<String, HostTensor> state = Weights.readModelState(input);
         ModelConfig config = Weights.configOf(input, state);
         IntensityScaling scaling = Weights.scalingOf(input);
         if (scaling != IntensityScaling.FIXED && !output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors")) {

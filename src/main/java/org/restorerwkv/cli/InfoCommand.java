@@ -46,9 +46,12 @@ public final class InfoCommand implements Callable<Integer> {
         LinkedHashMap<String, HostTensor> state = null;
         String configSource = opts.config;
         Path file = null;
+        int optimizerTensors = 0;
         if (opts.weights != null) {
             file = Weights.resolve(opts.weights);
-            state = Weights.read(file);
+            int all = Weights.read(file).size();
+            state = Weights.readModelState(file);
+            optimizerTensors = all - state.size();
             if (config == null) {
                 config = Weights.configOf(file, state);
                 configSource = "read from " + opts.weights;
@@ -68,7 +71,8 @@ public final class InfoCommand implements Callable<Integer> {
         if (state != null) {
             RestoreRwkv.KeyCheck check = model.check(state);
             long values = state.values().stream().mapToLong(t -> t.data().length).sum();
-            out.printf(Locale.ROOT, "weights: %s: %d tensors, %,d values%n", opts.weights, state.size(), values);
+            out.printf(Locale.ROOT, "weights: %s: %d tensors, %,d values%s%n", opts.weights, state.size(), values,
+                    optimizerTensors > 0 ? " (a training checkpoint: its " + optimizerTensors + " optimizer tensors are not counted)" : "");
             out.println("key check: " + (check.ok() ? "OK, every key and shape matches" : check.describe()));
             out.println("intensity scaling: " + Weights.scalingOf(file).id());
             if (!check.ok()) {

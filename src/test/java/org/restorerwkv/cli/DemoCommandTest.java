@@ -71,6 +71,22 @@ class DemoCommandTest {
     }
 
     @Test
+    void convertLeavesATrainingCheckpointsOptimizerStateBehindAndKeepsItsScaling() throws Exception {
+        var state = new java.util.LinkedHashMap<>(org.restorerwkv.checkpoint.Weights.readModelState(
+                org.restorerwkv.checkpoint.Weights.resolve("builtin:test-tiny")));
+        var withAdam = new java.util.LinkedHashMap<>(state);
+        state.forEach((k, t) -> withAdam.put(org.restorerwkv.checkpoint.Weights.OPTIMIZER_PREFIX + "exp_avg." + k, t));
+        Path latest = dir.resolve("latest.safetensors");
+        org.restorerwkv.checkpoint.Checkpoints.write(latest, withAdam,
+                java.util.Map.of(org.restorerwkv.data.IntensityScaling.METADATA, "mri-p99.5"));
+        Path plain = dir.resolve("plain.safetensors");
+        assertEquals(0, Main.run("convert", "--input", latest.toString(), "--output", plain.toString()));
+        assertEquals(state.keySet(), org.restorerwkv.checkpoint.Weights.read(plain).keySet());
+        assertEquals(org.restorerwkv.data.IntensityScaling.MRI_PERCENTILE, org.restorerwkv.checkpoint.Weights.scalingOf(plain));
+        assertEquals(0, Main.run("info", "--weights", latest.toString()));
+    }
+
+    @Test
     void theBundledModelRestoresTheSamples() throws Exception {
         Assumptions.assumeTrue(BuiltinModels.bundled().has(BuiltinModels.DEFAULT), "no default model bundled");
         Path out = dir.resolve("bundled");
