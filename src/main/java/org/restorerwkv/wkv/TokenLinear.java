@@ -8,9 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
  * inference: {@code out[r, :] = W x[r, :]} with a torch Linear weight W of shape (N, K).
  *
  * <p>Why not libtorch: the block's matrices are narrow (K, N between 16 and 4C), where the copies
- * into and out of native tensors cost as much as the product. Measured on (65536, K) tokens, one
- * thread, Java arrays in and out: K=16 N=64 2.2 vs 4.9 ms, K=64 N=16 2.0 vs 11.8 ms, K=48 N=144
- * 14.0 vs 19.2 ms, K=192 N=48 21.0 vs 27.9 ms (this kernel vs {@code Linear.linear} plus copies).
+ * into and out of native tensors cost as much as the product. Measured on (65536, K) tokens, 2
+ * threads, Java arrays in and out: K=16 N=48 0.98 vs 3.88 ms, K=64 N=16 1.24 vs 11.3 ms, K=48 N=144
+ * 6.95 vs 11.9 ms (this kernel vs {@code Linear.linear} plus copies); see {@link #preferred}.
  *
  * <p>The kernel keeps four rows' accumulators in registers per vector of output columns and
  * broadcasts each input value: the weight is read transposed, (K, N), so a vector of N runs
