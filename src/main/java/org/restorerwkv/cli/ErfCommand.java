@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.restorerwkv.checkpoint.Weights;
+import org.restorerwkv.data.IntensityScaling;
 import org.restorerwkv.data.Modality;
 import org.restorerwkv.infer.EffectiveReceptiveField;
 import org.restorerwkv.infer.EffectiveReceptiveField.GradientMap;
@@ -84,9 +86,12 @@ public final class ErfCommand implements Callable<Integer> {
             }
         }
         List<Slice> slices = select(readSlices(), limit);
+        // slices are normalized as the model was trained (random weights: the fixed ranges)
+        IntensityScaling scaling = model.weights == null && model.config != null ? IntensityScaling.FIXED
+                : Weights.scalingOf(Weights.specOrDefault(model.weights));
         List<HostTensor> images = new ArrayList<>();
         for (Slice s : slices) {
-            HostTensor img = prepare(s, mod);
+            HostTensor img = prepare(s, mod, scaling);
             long[] first = images.isEmpty() ? img.shape() : images.get(0).shape();
             if (!Arrays.equals(first, img.shape())) {
                 throw new InvalidInputException(s.file(), "slice of " + img.shape()[0] + "x" + img.shape()[1] + " differs from "
@@ -163,7 +168,7 @@ public final class ErfCommand implements Callable<Integer> {
     }
 
     /** Centre-crops to --size and normalizes; one size for all slices without --size. */
-    private HostTensor prepare(Slice s, Modality mod) throws IOException {
+    private HostTensor prepare(Slice s, Modality mod, IntensityScaling scaling) throws IOException {
         HostTensor t = s.image();
         int h = (int) t.shape()[0];
         int w = (int) t.shape()[1];
@@ -187,6 +192,6 @@ public final class ErfCommand implements Callable<Integer> {
                 throw new InvalidInputException(s.file(), "slice holds a non-finite value (" + v + ")");
             }
         }
-        return new HostTensor(new long[] {h, w}, mod.normalize(data));
+        return new HostTensor(new long[] {h, w}, mod.normalize(data, scaling.factor(mod, data)));
     }
 }
