@@ -68,6 +68,63 @@ class BiWkvTest {
         }
     }
 
+    @ParameterizedTest
+    // 100 tokens: a full chunk of 64 and a padded one; 64: exactly one chunk; 3 x 70: several batch items
+    @CsvSource({"1,100,3", "1,64,2", "3,70,4"})
+    void differentiableValuesAndGradientsEqualTheDefinitionAcrossChunks(int bsz, int len, int ch) {
+        // the definition with a T x T weight matrix per channel, in float64, through autograd
+        SplittableRandom r = new SplittableRandom(len * 7 + ch);
+        float[] kf = random(r, bsz * len * ch, 3);
+        float[] vf = random(r, bsz * len * ch, 1);
+        float[] wf = random(r, ch, 6f / len);
+        float[] uf = random(r, ch, 2f / len);
+        Shape s = new Shape(bsz, len, ch);
+        float[][] got = new float[5][];
+        float[][] want = new float[5][];
+        for (int impl = 0; impl < 2; impl++) {
+            try (NDManager m = NDManager.newBaseManager()) {
+                NDArray w = m.create(wf);
+                NDArray u = m.create(uf);
+                NDArray k = m.create(kf, s);
+                NDArray v = m.create(vf, s);
+                for (NDArray a : new NDArray[] {w, u, k, v}) {
+                    a.setRequiresGradient(true);
+                }
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray y = impl == 0 ? BiWkv.differentiable(w, u, k, v) : definition(m, w, u, k, v, len);
+                    gc.backward(y.mul(y).sum());
+                    float[][] out = impl == 0 ? got : want;
+                    out[0] = y.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                }
+                float[][] out = impl == 0 ? got : want;
+                out[1] = w.getGradient().toFloatArray();
+                out[2] = u.getGradient().toFloatArray();
+                out[3] = k.getGradient().toFloatArray();
+                out[4] = v.getGradient().toFloatArray();
+            }
+        }
+        String[] names = {"y", "gw", "gu", "gk", "gv"};
+        for (int i = 0; i < 5; i++) {
+            assertClose(names[i], got[i], want[i], 1e-4);
+        }
+    }
+
+    /** y_t = (sum_{i != t} d^(|t-i|-1) e^k_i v_i + e^(u+k_t) v_t) / (the same with v = 1), d = e^-w, in float64. */
+    private static NDArray definition(NDManager m, NDArray w, NDArray u, NDArray k, NDArray v, int len) {
+        ai.djl.ndarray.types.DataType f64 = ai.djl.ndarray.types.DataType.FLOAT64;
+        NDArray one = m.ones(new Shape(1), f64);
+        NDArray idx = m.arange(0, len, 1, f64);
+        NDArray dist = idx.reshape(len, 1).sub(idx.reshape(1, len)).abs(); // (T, T)
+        NDArray eye = m.eye(len).toType(f64, false);
+        long ch = w.getShape().get(0);
+        NDArray wc = w.mul(one).reshape(ch, 1, 1);
+        NDArray weight = wc.neg().mul(dist.sub(1)).exp().mul(eye.neg().add(1)).add(u.mul(one).reshape(ch, 1, 1).exp().mul(eye));
+        NDArray ek = k.mul(one).exp().transpose(2, 1, 0); // (C, T, B)
+        NDArray num = weight.matMul(ek.mul(v.mul(one).transpose(2, 1, 0)));
+        NDArray den = weight.matMul(ek);
+        return num.div(den).transpose(2, 1, 0);
+    }
+
     @Test
     void testsRunTheVectorKernel() {
         // surefire adds the module: the SIMD kernel is the one users get, so it must be the one tested
