@@ -36,8 +36,9 @@ public final class ChannelMix extends TokenMixer {
 
     /**
      * Inference fast path on channels-last tokens x (B*h*w, C), in place:
-     * {@code x += gamma * ChannelMix(LayerNorm(x))}; the hidden activation (4C per row) stays in
-     * libtorch (relu, then squared in place), a row chunk at a time, gate and residual are one Java pass.
+     * {@code x += gamma * ChannelMix(LayerNorm(x))}; the hidden activation (4C per row) exists a block
+     * of rows at a time ({@link TokenLinear#squaredReluMlp}, or libtorch row chunks for wide layers),
+     * gate and residual are one Java pass.
      */
     void forwardFast(float[] x, float[] gamma, TokenLayerNorm ln, int bsz, int h, int w, NDManager manager) {
         HostBuffers hb = HostBuffers.get();

@@ -1,6 +1,8 @@
 package org.restorerwkv.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -53,12 +55,23 @@ public final class OmniShift extends Module {
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         if (training) {
             reparamStale = true;
+            // a0 x + a1 conv1x1(x) + a2 conv3x3(x) + a3 conv5x5(x) is one depthwise 5x5 convolution
+            // whose weight combines the branches (zero padding keeps them aligned): built from the
+            // parameters inside autograd, so alpha and every branch get their gradients, and the
+            // image is convolved once instead of three times (the same linear map; parity tests hold)
             NDArray a = ps.getValue(alpha, x.getDevice(), true).get(":");
             a.attach(x.getManager()); // the per-call slices of alpha must not pile up on the model's manager
-            return x.mul(a.get(0))
-                    .add(run(conv1x1, ps, x, true).mul(a.get(1)))
-                    .add(run(conv3x3, ps, x, true).mul(a.get(2)))
-                    .add(run(conv5x5, ps, x, true).mul(a.get(3)));
+            NDArray w1 = ps.getValue(conv1x1.getParameters().get("weight"), x.getDevice(), true); // (C,1,1,1)
+            NDArray w3 = ps.getValue(conv3x3.getParameters().get("weight"), x.getDevice(), true); // (C,1,3,3)
+            NDArray w5 = ps.getValue(conv5x5.getParameters().get("weight"), x.getDevice(), true); // (C,1,5,5)
+            NDManager m = x.getManager();
+            NDArray centre = m.zeros(new Shape(1, 1, 5, 5), w5.getDataType());
+            centre.set(new NDIndex("..., 2, 2"), 1f);
+            NDArray fused = w5.mul(a.get(3))
+                    .add(zeroPad(w3.mul(a.get(2)), 1))
+                    .add(w1.mul(a.get(1)).add(a.get(0)).mul(centre));
+            return Conv2d.conv2d(x, fused, null, new Shape(1, 1), new Shape(2, 2), new Shape(1, 1), channels)
+                    .singletonOrThrow();
         }
         if (reparamStale) {
             reparameterize();
@@ -101,6 +114,18 @@ public final class OmniShift extends Module {
             taps = OmniShiftKernel.tapMajor(f, channels);
         }
         reparamStale = false;
+    }
+
+    /** (C,1,k,k) -> (C,1,k+2p,k+2p) with p zeros on every side, by concatenation (differentiable). */
+    private static NDArray zeroPad(NDArray w, int p) {
+        NDManager m = w.getManager();
+        Shape s = w.getShape();
+        long c = s.get(0);
+        long k = s.get(2);
+        NDArray side = m.zeros(new Shape(c, 1, k, p), w.getDataType());
+        NDArray wide = NDArrays.concat(new NDList(side, w, side), 3); // (C,1,k,k+2p)
+        NDArray cap = m.zeros(new Shape(c, 1, p, k + 2 * p), w.getDataType());
+        return NDArrays.concat(new NDList(cap, wide, cap), 2);
     }
 
     private static NDArray weight(Conv2d conv) {
