@@ -55,6 +55,12 @@ public final class TapConv extends AbstractBlock {
         long cout = w.getShape().get(0);
         int p = kernel / 2;
         NDArray y;
+        if (kernel > 1 && JniUtils.isGradMode() && cin * cout <= GROUPED_MAX) {
+            // training, few channel pairs: a grouped convolution (each input channel convolved with its
+            // cout kernels, oneDNN's depthwise path, exact here unlike its dense one; TapConvTest) then
+            // the sum over input channels. Its output is cin times wider, so only for small cin x cout
+            return grouped(x, w, b, kernel, bsz, cin, cout, h, wd);
+        }
         if (kernel == 1) {
             y = w.reshape(cout, cin).matMul(x.reshape(bsz, cin, h * wd)); // (B, out, HW)
         } else {
@@ -87,6 +93,25 @@ public final class TapConv extends AbstractBlock {
                 xp.close();
             }
         }
+        if (b != null) {
+            y = y.add(b.reshape(1, cout, 1));
+        }
+        return y.reshape(bsz, cout, h, wd);
+    }
+
+    /**
+     * Largest cin x cout for the grouped form in training. Measured (forward + backward, 2 threads): 1
+     * x 16 at 128², batch 4: 5.0 vs 40.5 ms tap-wise; 16 x 8: 33.5 vs 46.2 ms; 32 x 16 at 64²: 37.7
+     * vs 28.4 ms, where the tap-wise form wins.
+     */
+    static final int GROUPED_MAX = 256;
+
+    private static NDArray grouped(NDArray x, NDArray w, NDArray b, int kernel, long bsz, long cin, long cout, long h,
+            long wd) {
+        NDArray wg = w.transpose(1, 0, 2, 3).reshape(cin * cout, 1, kernel, kernel); // (cin*cout, 1, k, k)
+        NDArray y = ai.djl.nn.convolutional.Conv2d.conv2d(x, wg, null, new Shape(1, 1), new Shape(kernel / 2, kernel / 2),
+                new Shape(1, 1), (int) cin).singletonOrThrow(); // (B, cin*cout, H, W)
+        y = y.reshape(bsz, cin, cout, h * wd).sum(new int[] {1});
         if (b != null) {
             y = y.add(b.reshape(1, cout, 1));
         }
