@@ -101,23 +101,16 @@ public final class TokenOps {
 
     /** (B, C, T) planes -> (B, T, C) tokens. */
     public static void toTokens(float[] planes, float[] tokens, int bsz, int len, int ch) {
-        int blocks = (len + TRANSPOSE_BLOCK - 1) / TRANSPOSE_BLOCK;
-        Parallel.forEach(bsz * blocks, p -> {
-            int b = p / blocks;
-            int t0 = (p % blocks) * TRANSPOSE_BLOCK;
-            int t1 = Math.min(len, t0 + TRANSPOSE_BLOCK);
-            int base = b * len * ch;
-            for (int c = 0; c < ch; c++) {
-                int src = base + c * len;
-                for (int t = t0; t < t1; t++) {
-                    tokens[base + t * ch + c] = planes[src + t];
-                }
-            }
-        });
+        transpose(planes, tokens, bsz, len, ch, true);
     }
 
     /** (B, T, C) tokens -> (B, C, T) planes. */
     public static void toPlanes(float[] tokens, float[] planes, int bsz, int len, int ch) {
+        transpose(tokens, planes, bsz, len, ch, false);
+    }
+
+    /** Planes to tokens ({@code toTokens}) or back, a block of tokens per task. */
+    private static void transpose(float[] from, float[] to, int bsz, int len, int ch, boolean toTokens) {
         int blocks = (len + TRANSPOSE_BLOCK - 1) / TRANSPOSE_BLOCK;
         Parallel.forEach(bsz * blocks, p -> {
             int b = p / blocks;
@@ -125,9 +118,15 @@ public final class TokenOps {
             int t1 = Math.min(len, t0 + TRANSPOSE_BLOCK);
             int base = b * len * ch;
             for (int c = 0; c < ch; c++) {
-                int dst = base + c * len;
-                for (int t = t0; t < t1; t++) {
-                    planes[dst + t] = tokens[base + t * ch + c];
+                int plane = base + c * len;
+                if (toTokens) {
+                    for (int t = t0; t < t1; t++) {
+                        to[base + t * ch + c] = from[plane + t];
+                    }
+                } else {
+                    for (int t = t0; t < t1; t++) {
+                        to[plane + t] = from[base + t * ch + c];
+                    }
                 }
             }
         });
