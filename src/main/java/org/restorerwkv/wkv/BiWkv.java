@@ -104,8 +104,9 @@ public final class BiWkv {
         NDArray fromEnd = idx.neg().add(l - 1);
         NDArray aggLeft = chunkColumns(wc.neg().mul(fromEnd.reshape(1, 1, l)).exp().matMul(xr), ch, bsz, n); // (C, n, B 2)
         NDArray aggRight = chunkColumns(wc.neg().mul(idx.reshape(1, 1, l)).exp().matMul(xr), ch, bsz, n);
-        // carries: CL_j = sum_{j'<j} D^(j-1-j') aggLeft_j', CR_j = sum_{j'>j} D^(j'-1-j) aggRight_j', D = d^L, with
-        // chunk positions centred as above so exp(±w L tau) spans e^±|decay|/2
+        // carries: CL_j = sum_{j'<j} D^(j-1-j') aggLeft_j', CR_j = sum_{j'>j} D^(j'-1-j) aggRight_j', D = d^L,
+        // as D^-j' and D^j' weighted prefix/suffix sums; chunk positions tau are centred on the sequence, so
+        // exp(±w L tau) spans e^±|decay|/2 instead of e^±|decay|
         NDArray wl = wc.mul(l); // (C,1,1)
         NDArray tau = m.arange(0, (int) n, 1, dt).sub((n - 1) / 2.0).reshape(1, n, 1);
         NDArray up = wl.mul(tau).exp(); // (C, n, 1)
