@@ -99,7 +99,6 @@ public final class BiWkv {
         NDArray eye = m.eye((int) l).toType(dt, false);
         NDArray dist = idx.reshape(l, 1).sub(idx.reshape(1, l)).abs();
         NDArray pair = wc.neg().mul(dist.sub(1)).exp().mul(eye.neg().add(1)).add(uu.reshape(ch, 1, 1).exp().mul(eye));
-        NDArray within = pair.matMul(xr); // (C, L, B n 2)
         // chunk aggregates as seen from the next chunk on the left, sum_i' d^(L-1-i') x, and on the right, sum_i' d^i' x
         NDArray fromEnd = idx.neg().add(l - 1);
         NDArray aggLeft = chunkColumns(wc.neg().mul(fromEnd.reshape(1, 1, l)).exp().matMul(xr), ch, bsz, n); // (C, n, B 2)
@@ -114,11 +113,13 @@ public final class BiWkv {
         NDArray ewl = wl.exp();
         NDArray carryLeft = exclusivePrefix(aggLeft.mul(up), n).mul(down.mul(ewl));
         NDArray carryRight = exclusiveSuffix(aggRight.mul(down), n).mul(up.mul(ewl));
-        // into each token: d^i CL (from the left), d^(L-1-i) CR (from the right)
-        NDArray nd = within
-                .add(wc.neg().mul(idx.reshape(1, l, 1)).exp().mul(tokenColumns(carryLeft, ch, bsz, n)))
-                .add(wc.neg().mul(fromEnd.reshape(1, l, 1)).exp().mul(tokenColumns(carryRight, ch, bsz, n)))
-                .reshape(ch, l, bsz, n, 2);
+        // into each token: d^i CL (from the left), d^(L-1-i) CR (from the right), as two more columns of
+        // the chunk matrix and two more rows of its operand, so the matmul adds them in
+        NDArray lhs = NDArrays.concat(new NDList(pair, wc.neg().mul(idx.reshape(1, l, 1)).exp(),
+                wc.neg().mul(fromEnd.reshape(1, l, 1)).exp()), 2); // (C, L, L+2)
+        NDArray rhs = NDArrays.concat(new NDList(xr, tokenColumns(carryLeft, ch, bsz, n),
+                tokenColumns(carryRight, ch, bsz, n)), 1); // (C, L+2, B n 2)
+        NDArray nd = lhs.matMul(rhs).reshape(ch, l, bsz, n, 2);
         NDArray y = nd.get(new NDIndex("..., 0")).div(nd.get(new NDIndex("..., 1"))) // (C, L, B, n)
                 .transpose(2, 3, 1, 0).reshape(bsz, padded, ch);
         if (padded > len) {
