@@ -82,19 +82,19 @@ public final class Weights {
      * training checkpoint (train's latest.safetensors) carries next to them.
      */
     public static LinkedHashMap<String, HostTensor> readModelState(Path file) throws IOException {
-        LinkedHashMap<String, HostTensor> state = read(file);
+        return modelState(read(file));
+    }
+
+    /** The model's tensors of a state dict as read: a copy without the optimizer state. */
+    public static LinkedHashMap<String, HostTensor> modelState(Map<String, HostTensor> all) {
+        LinkedHashMap<String, HostTensor> state = new LinkedHashMap<>(all);
         state.keySet().removeIf(k -> k.startsWith(OPTIMIZER_PREFIX));
         return state;
     }
 
-    /** Writes .safetensors (with the config in its metadata) or .pth, by the file's extension. */
-    public static void write(Path file, Map<String, HostTensor> state, ModelConfig config) throws IOException {
-        write(file, state, config, IntensityScaling.FIXED);
-    }
-
     /**
-     * As above, with the intensity scaling in the metadata too (a .pth has none: it loads as
-     * {@link IntensityScaling#FIXED}).
+     * Writes .safetensors (with the config and the intensity scaling in its metadata) or .pth, by the
+     * file's extension (a .pth has no metadata: it loads as {@link IntensityScaling#FIXED}).
      */
     public static void write(Path file, Map<String, HostTensor> state, ModelConfig config, IntensityScaling scaling)
             throws IOException {

@@ -49,9 +49,9 @@ public final class InfoCommand implements Callable<Integer> {
         int optimizerTensors = 0;
         if (opts.weights != null) {
             file = Weights.resolve(opts.weights);
-            int all = Weights.read(file).size();
-            state = Weights.readModelState(file);
-            optimizerTensors = all - state.size();
+            LinkedHashMap<String, HostTensor> all = Weights.read(file);
+            state = Weights.modelState(all);
+            optimizerTensors = all.size() - state.size();
             if (config == null) {
                 config = Weights.configOf(file, state);
                 configSource = "read from " + opts.weights;

@@ -39,13 +39,7 @@ public final class PairedDataset {
      * A normalized slice pair, values in [0,1] (row-major h x w); {@code scale} is its scan's
      * {@link IntensityScaling#factor} (1 under the fixed ranges), needed to map values back.
      */
-    public record SlicePair(Modality modality, String name, int height, int width, float[] lq, float[] hq, double scale) {
-
-        /** The slice pair normalized with the fixed ranges. */
-        public SlicePair(Modality modality, String name, int height, int width, float[] lq, float[] hq) {
-            this(modality, name, height, width, lq, hq, 1);
-        }
-    }
+    public record SlicePair(Modality modality, String name, int height, int width, float[] lq, float[] hq, double scale) {}
 
     private final Split split;
     private final SliceSource source;

@@ -22,7 +22,6 @@ import org.restorerwkv.infer.Padding;
  */
 public final class PatchSampler {
 
-    /** Sample k of the stream: slice index, crop origin, dihedral transform (0 = identity). */
     /**
      * One crop: slice, position, dihedral transform, and the intensity gain applied to MRI pairs
      * (1 unless augmenting; see {@link #MRI_GAIN_RANGE} and {@link #MRI_GAIN_RANGE_SCALED}).

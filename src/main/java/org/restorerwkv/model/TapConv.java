@@ -3,9 +3,11 @@ package org.restorerwkv.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -119,8 +121,8 @@ public final class TapConv extends AbstractBlock {
 
     /** The convolution in float64, cast back to the input's type inside autograd. */
     private static NDArray float64(NDArray x, NDArray w, NDArray b, int kernel) {
-        NDArray one = x.getManager().ones(new Shape(1), ai.djl.ndarray.types.DataType.FLOAT64); // type promotion keeps the graph
-        NDArray y = ai.djl.nn.convolutional.Conv2d.conv2d(x.mul(one), w.mul(one), b == null ? null : b.mul(one),
+        NDArray one = x.getManager().ones(new Shape(1), DataType.FLOAT64); // type promotion keeps the graph
+        NDArray y = Conv2d.conv2d(x.mul(one), w.mul(one), b == null ? null : b.mul(one),
                 new Shape(1, 1), new Shape(kernel / 2, kernel / 2)).singletonOrThrow();
         NDArray out = x.getManager().zeros(y.getShape(), x.getDataType());
         out.set(new NDIndex("..."), y); // index_put: the cast stays on the autograd tape
@@ -130,7 +132,7 @@ public final class TapConv extends AbstractBlock {
     private static NDArray grouped(NDArray x, NDArray w, NDArray b, int kernel, long bsz, long cin, long cout, long h,
             long wd) {
         NDArray wg = w.transpose(1, 0, 2, 3).reshape(cin * cout, 1, kernel, kernel); // (cin*cout, 1, k, k)
-        NDArray y = ai.djl.nn.convolutional.Conv2d.conv2d(x, wg, null, new Shape(1, 1), new Shape(kernel / 2, kernel / 2),
+        NDArray y = Conv2d.conv2d(x, wg, null, new Shape(1, 1), new Shape(kernel / 2, kernel / 2),
                 new Shape(1, 1), (int) cin).singletonOrThrow(); // (B, cin*cout, H, W)
         y = y.reshape(bsz, cin, cout, h * wd).sum(new int[] {1});
         if (b != null) {

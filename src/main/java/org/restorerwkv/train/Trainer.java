@@ -194,9 +194,7 @@ public final class Trainer {
                         if (score > bestScore) {
                             bestScore = score;
                             bestIteration = done;
-                            Map<String, String> meta = new LinkedHashMap<>();
-                            meta.put(Weights.CONFIG_METADATA, o.model().toJson());
-                            meta.put(IntensityScaling.METADATA, o.scaling().id());
+                            Map<String, String> meta = modelMetadata();
                             meta.put(META + "iteration", Long.toString(done));
                             meta.put(META + "score", Double.toString(score));
                             Safetensors.write(best, model.stateDict(), meta);
@@ -287,15 +285,21 @@ public final class Trainer {
             long bestIteration) throws IOException {
         LinkedHashMap<String, HostTensor> tensors = model.stateDict();
         adam.state().forEach((k, t) -> tensors.put(Weights.OPTIMIZER_PREFIX + k, t));
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put(Weights.CONFIG_METADATA, options.model().toJson());
-        meta.put(IntensityScaling.METADATA, options.scaling().id());
+        Map<String, String> meta = modelMetadata();
         meta.put(META + "iteration", Long.toString(iteration));
         meta.put(META + "adam_step", Long.toString(adam.stepCount()));
         meta.put(META + "best_score", Double.toString(bestScore));
         meta.put(META + "best_iteration", Long.toString(bestIteration));
         meta.putAll(dataOrderOptions());
         Safetensors.write(latest, tensors, meta);
+    }
+
+    /** What every checkpoint says about the model: its config and the intensity scaling it trains with. */
+    private Map<String, String> modelMetadata() {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(Weights.CONFIG_METADATA, options.model().toJson());
+        meta.put(IntensityScaling.METADATA, options.scaling().id());
+        return meta;
     }
 
     /** The options a resumed run must share with the original to continue it exactly. */

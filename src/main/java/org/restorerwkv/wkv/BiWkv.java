@@ -415,8 +415,8 @@ public final class BiWkv {
 
         private Simd() {}
 
-        /** Per-thread chunk buffers: keys then exp(k - max), values, right sums, y, running sums. */
-        private static final ThreadLocal<double[][]> CHUNK = ThreadLocal.withInitial(() -> new double[5][0]);
+        /** Per-thread chunk buffers: exp(k - chunk max), values, right sums, one value per channel. */
+        private static final ThreadLocal<double[][]> CHUNK = ThreadLocal.withInitial(() -> new double[4][0]);
         /** Per-thread row offsets of a chunk: k, v, y per row. */
         private static final ThreadLocal<int[][]> OFFSETS = ThreadLocal.withInitial(() -> new int[1][0]);
 
@@ -454,7 +454,6 @@ public final class BiWkv {
             final double[] chunkDecay; // d^chunkLen
             /** Per (b, chunk): max, Lagg num, Lagg den, Ragg num, Ragg den; then CL num/den, CR num/den. */
             final double[] agg;
-            final double[] kmax;
             /**
              * Whether step 1 leaves exp(k - chunk max) in {@code out} (as float) for step 3 instead of
              * step 3 computing it again. A float underflows below e^-87, which only drops tokens
@@ -490,7 +489,6 @@ public final class BiWkv {
                     chunkDecay[c] = Math.exp(-rate[c] * chunkLen);
                 }
                 agg = new double[bsz * chunks * 9 * cp];
-                kmax = new double[bsz * cp];
                 double wmax = 0;
                 for (int c = 0; c < ch; c++) {
                     wmax = Math.max(wmax, Math.abs(rate[c]));
@@ -607,11 +605,9 @@ public final class BiWkv {
                     b[0] = new double[size];
                     b[1] = new double[size];
                     b[2] = new double[2 * size];
-                    b[3] = new double[size];
-                    b[4] = new double[6 * cp];
                 }
-                if (b[4].length < 6 * cp) {
-                    b[4] = new double[6 * cp];
+                if (b[3].length < cp) {
+                    b[3] = new double[cp];
                 }
                 return b;
             }
@@ -665,7 +661,7 @@ public final class BiWkv {
                 boolean direct = ch % lanes == 0;
                 int n = direct ? rows(b, j, offs) : load(b, j, offs, vd);
                 int o = base(b, j);
-                double[] mxs = buf[4];
+                double[] mxs = buf[3];
                 maxK(offs, n, mxs);
                 if (stash) {
                     expKStash(offs, n, mxs, kd);
@@ -703,13 +699,11 @@ public final class BiWkv {
 
             /** Step 2 for batch item b: global maximum, rescaled aggregates, carries into each chunk. */
             void carries(int b) {
-                int km = b * cp;
                 for (int c = 0; c < ch; c++) {
                     double mx = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < chunks; j++) {
                         mx = Math.max(mx, agg[base(b, j) + c]);
                     }
-                    kmax[km + c] = mx;
                     double cln = 0;
                     double cld = 0;
                     for (int j = 0; j < chunks; j++) {
@@ -762,8 +756,8 @@ public final class BiWkv {
                 if (stash) {
                     widen(out, offs, 2, n, kd); // what expKStash left there
                 } else {
-                    System.arraycopy(agg, o, buf[4], 0, cp); // the chunk's maximum
-                    expK(offs, n, buf[4], kd);
+                    System.arraycopy(agg, o, buf[3], 0, cp); // the chunk's maximum
+                    expK(offs, n, buf[3], kd);
                 }
                 for (int g = 0; g < cp; g += lanes) {
                     DoubleVector d = DoubleVector.fromArray(SP, decay, g);
