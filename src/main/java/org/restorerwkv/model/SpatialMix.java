@@ -111,6 +111,9 @@ public final class SpatialMix extends TokenMixer {
         float[] decay = spatialDecay.getArray().toFloatArray(); // (R, C)
         float[] first = spatialFirst.getArray().toFloatArray();
         float[] y = hb.floats("wkv", (long) rows * c);
+        // recurrences after the first read the previous y as v and write the other of y and normed
+        // (dead after the shift): out != v lets the kernel keep exp(k) in out between its steps
+        float[] other = normed;
         long len = (long) h * w;
         for (int j = 0; j < recurrence; j++) {
             float[] wj = new float[c];
@@ -122,7 +125,10 @@ public final class SpatialMix extends TokenMixer {
             if (j == 0) {
                 BiWkv.fused(wj, uj, kvr, 0, 3 * c, kvr, c, 3 * c, y, c, bsz, h, w, c, false);
             } else {
-                BiWkv.fused(wj, uj, kvr, 0, 3 * c, y, 0, c, y, c, bsz, h, w, c, j % 2 == 1);
+                BiWkv.fused(wj, uj, kvr, 0, 3 * c, y, 0, c, other, c, bsz, h, w, c, j % 2 == 1);
+                float[] t = y;
+                y = other;
+                other = t;
             }
         }
         TokenOps.gate(y, kvr, 2 * c, 3 * c, rows, c);

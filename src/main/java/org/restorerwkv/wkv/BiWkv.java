@@ -29,7 +29,9 @@ import jdk.incubator.vector.VectorSpecies;
  * stabilize exponents the same way:
  * keys are shifted by their per-channel maximum (the shift cancels in the ratio), and the sums run
  * in float64, whose range (e^±709) holds the decay factors exp(±|spatial_decay|) and key spreads
- * for |spatial_decay| and |k| far beyond the 100 and 50 that trained models reach.
+ * for |spatial_decay| and |k| far beyond the 100 and 50 that trained models reach. (The fused
+ * kernel sums within a chunk in float lanes where a chunk's terms provably fit float's range, and
+ * carries between chunks in float64; see {@code Simd.Kernel#narrow}.)
  *
  * <ul>
  *   <li>{@link #differentiable}: DJL ops (a batched matmul per chunk, exclusive prefix/suffix
@@ -150,14 +152,12 @@ public final class BiWkv {
 
     /** max|w|·T + max over batch and channel of (max k - min k): the widest exponent range. */
     private static double exponentSpan(NDArray w, NDArray k, long len) {
-        float[] wa = w.toFloatArray();
         double wmax = 0;
-        for (float x : wa) {
+        for (double x : w.toType(DataType.FLOAT64, false).toDoubleArray()) { // any input type
             wmax = Math.max(wmax, Math.abs(x));
         }
-        float[] spread = k.max(new int[] {1}).sub(k.min(new int[] {1})).toFloatArray();
         double kmax = 0;
-        for (float x : spread) {
+        for (double x : k.max(new int[] {1}).sub(k.min(new int[] {1})).toType(DataType.FLOAT64, false).toDoubleArray()) {
             kmax = Math.max(kmax, x);
         }
         return wmax * len + kmax;
@@ -412,6 +412,16 @@ public final class BiWkv {
         private static final VectorSpecies<Double> SP = DoubleVector.SPECIES_PREFERRED;
         /** Floats of one double vector, for storing y. */
         private static final VectorSpecies<Float> FS = VectorSpecies.of(float.class, VectorShape.forBitSize(SP.vectorBitSize() / 2));
+        /** Float lanes of a whole vector register: the within-chunk sums of the narrow path. */
+        private static final VectorSpecies<Float> FP = FloatVector.SPECIES_PREFERRED;
+        /**
+         * Bounds under which a chunk's sums fit in float (e^88) with room to spare: |v| (a chunk sums
+         * at most 1024 terms of at most e^40 |v|), and the carries entering a chunk at its own scale.
+         */
+        private static final float NARROW_V_LIMIT = 1e15f;
+        private static final double NARROW_CARRY_LIMIT = 1e30;
+        /** Per-thread right sums of one float vector of channels down a chunk (num, den per row). */
+        private static final ThreadLocal<float[][]> NARROW = ThreadLocal.withInitial(() -> new float[2][0]);
 
         private Simd() {}
 
@@ -428,11 +438,15 @@ public final class BiWkv {
         static void fused(float[] w, float[] u, float[] k, float[] v, float[] out, Strides st,
                           int bsz, int height, int width, int ch, boolean columnMajor) {
             Kernel kn = new Kernel(w, u, k, v, out, st, bsz, height, width, ch, columnMajor);
-            Parallel.forEach(bsz * kn.chunks, kn::aggregate);
+            Parallel.forEach(bsz * kn.chunks, kn.narrow ? kn::aggregateNarrow : kn::aggregate);
             Parallel.forEach(bsz, kn::carries);
             // in reverse: the chunks step 1 touched last are still in the last-level cache
             int tasks = bsz * kn.chunks;
-            Parallel.forEach(tasks, i -> kn.emit(tasks - 1 - i));
+            if (kn.narrow) {
+                Parallel.forEach(tasks, i -> kn.emitNarrow(tasks - 1 - i));
+            } else {
+                Parallel.forEach(tasks, i -> kn.emit(tasks - 1 - i));
+            }
         }
 
         private static final class Kernel {
@@ -462,6 +476,28 @@ public final class BiWkv {
              * in-place call), the exp is recomputed in float64.
              */
             final boolean stash;
+            /**
+             * Whether the within-chunk scans run in float lanes (twice the lanes of float64 and no
+             * widening: the kernel is bound by arithmetic, measured per element the same at 4096
+             * tokens, in cache, as at 65536). Taken with the stash, whose bound on decay over a chunk
+             * (e^40) and on keys (exp(k - chunk max) <= 1) keeps every term of a chunk inside float's
+             * range, when |u| <= 40 and the channels fill whole float vectors; per chunk, a |v| over
+             * {@link #NARROW_V_LIMIT} or carries over {@link #NARROW_CARRY_LIMIT} send that chunk to
+             * the float64 code. Carries between chunks stay float64. Every denominator keeps at least
+             * the chunk maximum's own term, >= e^-80, so float never divides by an underflowed zero.
+             */
+            final boolean narrow;
+            /** Per (b, chunk): step 1 ran in float64 (the chunk's |v| was over the narrow bound). */
+            final boolean[] wide;
+            /**
+             * d = exp(-w) as float hi + lo: a recurrence x <- d x + t over a chunk of s steps with d
+             * rounded to float would weight the farthest term by (1 + delta)^s, up to 1 + 6e-5 at
+             * 1024 steps, a bias every row of the chunk shares; with hi + lo, d is exact to ~1e-14
+             * and only the per-step rounding (random, ~sqrt(s) * 6e-8) remains.
+             */
+            final float[] decayHi;
+            final float[] decayLo;
+            final float[] bonusF;
 
             Kernel(float[] w, float[] u, float[] k, float[] v, float[] out, Strides st,
                    int bsz, int height, int width, int ch, boolean columnMajor) {
@@ -494,6 +530,20 @@ public final class BiWkv {
                     wmax = Math.max(wmax, Math.abs(rate[c]));
                 }
                 stash = wmax * Math.min(chunkLen, len) <= 40 && out != v; // in place (out = v), v is still needed in step 3
+                double umax = 0;
+                for (int c = 0; c < ch; c++) {
+                    umax = Math.max(umax, Math.abs(u[c]));
+                }
+                narrow = stash && umax <= 40 && ch % FP.length() == 0;
+                wide = new boolean[narrow ? bsz * chunks : 0];
+                decayHi = new float[ch];
+                decayLo = new float[ch];
+                bonusF = new float[ch];
+                for (int c = 0; c < ch; c++) {
+                    decayHi[c] = (float) decay[c];
+                    decayLo[c] = (float) (decay[c] - decayHi[c]);
+                    bonusF[c] = (float) bonus[c];
+                }
             }
 
             private int base(int b, int j) {
@@ -792,6 +842,121 @@ public final class BiWkv {
                         }
                         an = an.fma(d, ev);
                         ad = ad.fma(d, e);
+                    }
+                }
+            }
+            /**
+             * Step 1 in float lanes: per vector of channels, the chunk maximum of k, exp(k - max) into
+             * the rows of {@code out} (its own loop, so the sums below stay in registers), then both
+             * aggregates in one pass as in {@link #aggregate}. A chunk whose |v| exceeds the narrow
+             * bound is done again by {@link #aggregate} and marked wide.
+             */
+            void aggregateNarrow(int i) {
+                int b = i / chunks;
+                int j = i % chunks;
+                int[] offs = offsets();
+                int n = rows(b, j, offs);
+                int o = base(b, j);
+                int lanes = FP.length();
+                float[] sums = new float[5 * lanes];
+                for (int g = 0; g < ch; g += lanes) {
+                    FloatVector mx = FloatVector.broadcast(FP, Float.NEGATIVE_INFINITY);
+                    for (int s = 0; s < n; s++) {
+                        mx = mx.max(FloatVector.fromArray(FP, k, offs[3 * s] + g));
+                    }
+                    for (int s = 0; s < n; s++) {
+                        FloatVector.fromArray(FP, k, offs[3 * s] + g).sub(mx).lanewise(VectorOperators.EXP)
+                                .intoArray(out, offs[3 * s + 2] + g);
+                    }
+                    FloatVector dh = FloatVector.fromArray(FP, decayHi, g);
+                    FloatVector dl = FloatVector.fromArray(FP, decayLo, g);
+                    FloatVector ln = FloatVector.zero(FP);
+                    FloatVector ld = FloatVector.zero(FP);
+                    FloatVector rn = FloatVector.zero(FP);
+                    FloatVector rd = FloatVector.zero(FP);
+                    FloatVector pw = FloatVector.broadcast(FP, 1f);
+                    FloatVector vmax = FloatVector.zero(FP);
+                    for (int s = 0; s < n; s++) {
+                        FloatVector e = FloatVector.fromArray(FP, out, offs[3 * s + 2] + g);
+                        FloatVector vv = FloatVector.fromArray(FP, v, offs[3 * s + 1] + g);
+                        FloatVector ev = e.mul(vv);
+                        ln = ln.fma(dh, ln.fma(dl, ev)); // d ln + ev
+                        ld = ld.fma(dh, ld.fma(dl, e));
+                        rn = pw.fma(ev, rn);
+                        rd = pw.fma(e, rd);
+                        pw = pw.fma(dh, pw.mul(dl)); // pw d
+                        vmax = vmax.max(vv.abs());
+                    }
+                    // NaN fails the comparison too: such a chunk goes to the float64 code
+                    if (!(vmax.reduceLanes(VectorOperators.MAX) <= NARROW_V_LIMIT)) {
+                        wide[i] = true;
+                        aggregate(i);
+                        return;
+                    }
+                    mx.intoArray(sums, 0);
+                    ln.intoArray(sums, lanes);
+                    ld.intoArray(sums, 2 * lanes);
+                    rn.intoArray(sums, 3 * lanes);
+                    rd.intoArray(sums, 4 * lanes);
+                    for (int a = 0; a < 5; a++) {
+                        for (int c = 0; c < lanes; c++) {
+                            agg[o + a * cp + g + c] = sums[a * lanes + c];
+                        }
+                    }
+                }
+            }
+
+            /**
+             * Step 3 in float lanes, as {@link #emit}: per vector of channels a backward pass keeps
+             * the right sums entering each row, a forward pass adds the left sums and the row's own
+             * term and writes y over the exp(k - max) that step 1 left in {@code out}.
+             */
+            void emitNarrow(int i) {
+                int o = base(i / chunks, i % chunks);
+                float[] carry = new float[4 * ch]; // CL num, CL den, CR num, CR den
+                for (int a = 0; a < 4; a++) {
+                    for (int c = 0; c < ch; c++) {
+                        double x = agg[o + (5 + a) * cp + c];
+                        if (wide[i] || !(Math.abs(x) <= NARROW_CARRY_LIMIT)) {
+                            emit(i);
+                            return;
+                        }
+                        carry[a * ch + c] = (float) x;
+                    }
+                }
+                int[] offs = offsets();
+                int n = rows(i / chunks, i % chunks, offs);
+                int lanes = FP.length();
+                float[][] nb = NARROW.get();
+                if (nb[0].length < 2 * lanes * chunkLen) {
+                    nb[0] = new float[2 * lanes * chunkLen];
+                }
+                float[] rs = nb[0];
+                for (int g = 0; g < ch; g += lanes) {
+                    FloatVector dh = FloatVector.fromArray(FP, decayHi, g);
+                    FloatVector dl = FloatVector.fromArray(FP, decayLo, g);
+                    FloatVector an = FloatVector.fromArray(FP, carry, 2 * ch + g);
+                    FloatVector ad = FloatVector.fromArray(FP, carry, 3 * ch + g);
+                    for (int s = n - 1; s >= 0; s--) {
+                        FloatVector e = FloatVector.fromArray(FP, out, offs[3 * s + 2] + g);
+                        FloatVector vv = FloatVector.fromArray(FP, v, offs[3 * s + 1] + g);
+                        an.intoArray(rs, 2 * lanes * s);
+                        ad.intoArray(rs, 2 * lanes * s + lanes);
+                        an = an.fma(dh, an.fma(dl, e.mul(vv)));
+                        ad = ad.fma(dh, ad.fma(dl, e));
+                    }
+                    FloatVector bonusV = FloatVector.fromArray(FP, bonusF, g);
+                    an = FloatVector.fromArray(FP, carry, g);
+                    ad = FloatVector.fromArray(FP, carry, ch + g);
+                    for (int s = 0; s < n; s++) {
+                        int oo = offs[3 * s + 2] + g;
+                        FloatVector e = FloatVector.fromArray(FP, out, oo);
+                        FloatVector ev = e.mul(FloatVector.fromArray(FP, v, offs[3 * s + 1] + g));
+                        FloatVector num = an.add(FloatVector.fromArray(FP, rs, 2 * lanes * s)).add(bonusV.mul(ev));
+                        FloatVector den = ad.add(FloatVector.fromArray(FP, rs, 2 * lanes * s + lanes)).add(bonusV.mul(e));
+                        num.div(den).intoArray(out, oo);
+                        an = an.fma(dh, an.fma(dl, ev));
+                        ad = ad.fma(dh, ad.fma(dl, e));
                     }
                 }
             }

@@ -25,8 +25,9 @@ class FastInferenceTest {
 
     @ParameterizedTest
     // 7 channels: every linear layer on TokenLinear; 150 channels, hidden rate 4: k|v|r (150 x 450)
-    // and the channel mix (150 x 600) wide enough for libtorch on row chunks
-    @CsvSource({"7,3,40,23", "150,4,12,9"})
+    // and the channel mix (150 x 600) wide enough for libtorch on row chunks; 16 and 48 channels: the
+    // Bi-WKV's float lanes, its 3 recurrences alternating between two output buffers
+    @CsvSource({"7,3,40,23", "150,4,12,9", "16,2,40,23", "48,4,24,20"})
     void stageOfOddChannelCountEqualsDjlPath(int dim, int hiddenRate, int h, int w) {
         try (NDManager nd = NDManager.newBaseManager()) {
             ai.djl.engine.Engine.getInstance().setRandomSeed(4);

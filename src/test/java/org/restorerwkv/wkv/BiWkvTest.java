@@ -210,6 +210,54 @@ class BiWkvTest {
         }
     }
 
+    /**
+     * The float-lane path (16 channels, decay over a chunk of 1024 tokens e^2) with one chunk whose
+     * keys sit 90 below another's (its carries, at its own scale, pass float's range) and, second, one
+     * chunk whose |v| is near float's maximum (its sums would overflow in float): both chunks must go
+     * to the float64 code, every output finite and within 1e-5 (relative) of a float64 reference.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"keys", "values"})
+    void floatLanesFallBackPerChunkOutsideTheirRange(String extreme) {
+        int len = 4096;
+        int ch = 16;
+        SplittableRandom r = new SplittableRandom(11);
+        float[] k = random(r, len * ch, 2);
+        float[] v = random(r, len * ch, 1);
+        for (int t = 0; t < 1024; t++) {
+            for (int c = 0; c < ch; c++) {
+                int i = t * ch + c;
+                if (extreme.equals("keys")) {
+                    k[i] += 45; // chunk 0 high ...
+                    k[i + 2048 * ch] -= 45; // ... chunk 2 low: e^90 between them
+                } else {
+                    v[i + 3072 * ch] = (float) (1e36 * (1.5 + v[i + 3072 * ch] / 4)); // chunk 3, same sign
+                }
+            }
+        }
+        float[] w = random(r, ch, 8.0 / len);
+        float[] u = random(r, ch, 4.0 / len);
+        float[] y = new float[k.length];
+        BiWkv.fused(true, w, u, k, v, y, 1, 1, len, ch, false);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape s = new Shape(1, len, ch);
+            double[] yd = BiWkv.differentiable(m.create(toDouble(w)), m.create(toDouble(u)),
+                    m.create(toDouble(k), s), m.create(toDouble(v), s)).toDoubleArray();
+            for (int i = 0; i < y.length; i++) {
+                double tol = 1e-5 * Math.max(1, Math.abs(yd[i]));
+                assertTrue(Math.abs(y[i] - yd[i]) <= tol, extreme + ": y[" + i + "] = " + y[i] + ", float64 " + yd[i]);
+            }
+        }
+    }
+
+    private static double[] toDouble(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            d[i] = a[i];
+        }
+        return d;
+    }
+
     private static float[] random(SplittableRandom r, int n, double scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
