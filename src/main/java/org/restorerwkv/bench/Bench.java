@@ -69,10 +69,14 @@ public final class Bench {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    /** Inference (train=false) or a training step (forward, L1, backward, optimizer step). */
-    public static Result model(String name, ModelConfig config, int size, int batch, boolean train,
+    /**
+     * Inference (train=false) or a training step (forward, L1, backward, optimizer step), with
+     * gradient checkpointing when {@code checkpointing} is set.
+     */
+    public static Result model(String name, ModelConfig config, int size, int batch, boolean train, boolean checkpointing,
                                int warmup, int runs, Step step, NDManager manager) {
         RestoreRwkv model = RestoreRwkv.create(config, manager, 0);
+        model.setCheckpointing(checkpointing);
         float[] data = random(batch * config.inpChannels() * size * size, 1);
         Shape shape = new Shape(batch, config.inpChannels(), size, size);
         Runnable pass = () -> {
@@ -84,7 +88,7 @@ public final class Bench {
                 }
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray loss = model.forward(x, true).sub(x).abs().mean();
-                    gc.backward(loss);
+                    model.backward(gc, loss);
                 }
                 if (step != null) {
                     step.apply(model);
@@ -156,9 +160,9 @@ public final class Bench {
         return new double[] {diff, fused};
     }
 
-    /** Receives (restorations done, RSS in MB). */
+    /** Receives (restorations done, RSS in MB, of which the Java heap has committed heapMb). */
     public interface RssReport {
-        void accept(int done, double rssMb);
+        void accept(int done, double rssMb, double heapMb);
     }
 
     /**
@@ -170,12 +174,12 @@ public final class Bench {
         RestoreRwkv model = RestoreRwkv.create(config, manager, 0);
         Restorer restorer = new Restorer(model, manager, 1);
         HostTensor slice = new HostTensor(new long[] {size, size}, random(size * size, 1));
-        report.accept(0, rssMb());
+        report.accept(0, rssMb(), heapMb());
         int step = Math.max(1, n / 10);
         for (int i = 1; i <= n; i++) {
             restorer.restore(slice);
             if (i == 1 || i % step == 0 || i == n) {
-                report.accept(i, rssMb());
+                report.accept(i, rssMb(), heapMb());
             }
         }
     }
@@ -192,6 +196,11 @@ public final class Bench {
             return Double.NaN;
         }
         return Double.NaN;
+    }
+
+    /** Memory the Java heap has committed (not all of it need be resident), in MB. */
+    public static double heapMb() {
+        return Runtime.getRuntime().totalMemory() / (1024.0 * 1024.0);
     }
 
     /** Current resident set size (VmRSS), in MB. */
@@ -239,10 +248,11 @@ public final class Bench {
 
     /** Runs each measurement and reports it as it finishes. */
     public static List<Result> sweep(String name, ModelConfig config, int[] sizes, int batch, boolean train,
-                                     int warmup, int runs, Step step, NDManager manager, Consumer<Result> report) {
+                                     boolean checkpointing, int warmup, int runs, Step step, NDManager manager,
+                                     Consumer<Result> report) {
         List<Result> out = new ArrayList<>();
         for (int s : sizes) {
-            Result r = model(name, config, s, batch, train, warmup, runs, step, manager);
+            Result r = model(name, config, s, batch, train, checkpointing, warmup, runs, step, manager);
             report.accept(r);
             out.add(r);
         }

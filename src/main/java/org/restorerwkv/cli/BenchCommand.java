@@ -32,6 +32,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--train", description = "Time training steps (forward, L1, backward) instead of inference.")
     boolean train;
 
+    @Option(names = "--checkpointing", description = "With --train: gradient checkpointing of the RWKV blocks.")
+    boolean checkpointing;
+
     @Option(names = "--threads", paramLabel = "N", description = "Threads for libtorch and the fused kernels (default: all cores).")
     Integer threads;
 
@@ -85,15 +88,17 @@ public final class BenchCommand implements Callable<Integer> {
                 if (leak < 1) {
                     throw new IllegalArgumentException("--leak N needs N >= 1");
                 }
-                Bench.leak(c, sizes[0], leak, manager, (i, rss) ->
-                        System.out.printf(Locale.ROOT, "  restoration %5d: RSS %8.0f MB%n", i, rss));
+                Bench.leak(c, sizes[0], leak, manager, (i, rss, heap) ->
+                        System.out.printf(Locale.ROOT, "  restoration %5d: RSS %8.0f MB (Java heap committed %6.0f MB)%n",
+                                i, rss, heap));
                 return 0;
             }
             double peak = Bench.matmulPeakGflops(manager, 1024);
             System.out.printf(Locale.ROOT, "config %s (%s), %s, batch %d, %d threads; matmul peak %.1f GFLOP/s%n",
-                    config, c, train ? "training step" : "inference", batch, nThreads, peak);
+                    config, c, train ? checkpointing ? "training step with gradient checkpointing" : "training step" : "inference",
+                    batch, nThreads, peak);
             System.out.println("  size   median s    min s  main-thread CPU s   slices/s   GFLOP/s  %peak  peak RSS MB");
-            List<Bench.Result> rs = Bench.sweep(config, c, sizes, batch, train, warmup, repeat, null, manager, r ->
+            List<Bench.Result> rs = Bench.sweep(config, c, sizes, batch, train, train && checkpointing, warmup, repeat, null, manager, r ->
                     System.out.printf(Locale.ROOT, "  %4d  %9.3f %8.3f %18.3f %10.2f %9.2f %5.0f%% %12.0f%n", r.size(), r.medianS(),
                             r.minS(), r.cpuS(), r.batch() / r.medianS(), r.gflops(), 100 * r.gflops() / peak, r.peakRssMb()));
             double exp = Bench.scalingExponent(rs);
@@ -108,6 +113,7 @@ public final class BenchCommand implements Callable<Integer> {
                     o.put("size", r.size());
                     o.put("mode", r.mode());
                     o.put("batch", r.batch());
+                    o.put("checkpointing", train && checkpointing);
                     o.put("median_s", r.medianS());
                     o.put("min_s", r.minS());
                     o.put("main_thread_cpu_s", r.cpuS());

@@ -92,6 +92,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar.")
     boolean noProgress;
 
+    @Option(names = "--checkpointing", description = "Gradient checkpointing: keep only each RWKV block's input and "
+            + "output and run the block again in the backward pass (much less memory, slower steps).")
+    boolean checkpointing;
+
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads for libtorch and the fused kernels "
             + "(default: all cores). On a machine shared with other jobs 1 can be much faster: libtorch's "
             + "waiting threads spin.")
@@ -113,7 +117,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .loss(LossKind.parse(loss)).augment(augment).balanced(balanced).valEvery(valEvery).valSlices(valSlices)
                 .workers(workers).cacheBytes(cacheMb << 20).resume(resume)
                 .initFrom(init == null ? null : Weights.resolve(init)).progress(!noProgress)
-                .scaling(IntensityScaling.parse(intensityScaling));
+                .scaling(IntensityScaling.parse(intensityScaling)).checkpointing(checkpointing);
         if (checkpointEvery != null) {
             b.checkpointEvery(checkpointEvery);
         }

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
@@ -136,8 +137,52 @@ public final class RestoreRwkv extends Module {
         return parameters;
     }
 
+    private boolean checkpointing;
+    /** The checkpointed blocks of the last recorded forward pass, for {@link #backward}. */
+    private Checkpoints pending;
+
+    /**
+     * Gradient checkpointing: a recorded forward pass keeps only each RWKV block's input and output,
+     * and {@link #backward} runs every block again to backpropagate through it. Training memory then
+     * holds one block's graph at a time, for about one more forward pass of the blocks.
+     */
+    public void setCheckpointing(boolean on) {
+        checkpointing = on;
+    }
+
+    public boolean checkpointing() {
+        return checkpointing;
+    }
+
+    /**
+     * Backpropagates a loss computed from the last {@code forward(x, true)} under {@code gc}:
+     * {@code gc.backward(loss)}, and with checkpointing on, the blocks' part (see {@link Checkpoints}).
+     */
+    public void backward(GradientCollector gc, NDArray loss) {
+        Checkpoints c = pending;
+        pending = null;
+        gc.backward(loss);
+        if (c != null) {
+            c.backward(gc);
+        }
+    }
+
     @Override
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {
+        pending = checkpointing && JniUtils.isGradMode() ? new Checkpoints() : null;
+        for (Stage st : stages()) {
+            st.checkpoints = pending;
+        }
+        try {
+            return forwardStages(ps, x, training);
+        } finally {
+            for (Stage st : stages()) {
+                st.checkpoints = null;
+            }
+        }
+    }
+
+    private NDArray forwardStages(ParameterStore ps, NDArray x, boolean training) {
         Shape s = x.getShape();
         if (s.dimension() != 4 || s.get(1) != config.inpChannels() || s.get(2) % 8 != 0 || s.get(3) % 8 != 0) {
             throw new IllegalArgumentException("Restore-RWKV expects (B, " + config.inpChannels()

@@ -37,6 +37,8 @@ import org.restorerwkv.model.ModelConfig;
  * @param initFrom initial weights (fine-tuning), or null for random initialization
  * @param progress show a progress bar on standard error
  * @param scaling how scans are brought into the normalization ranges (stored with the weights)
+ * @param checkpointing gradient checkpointing of the RWKV blocks: less memory, about one more
+ *     forward pass of the blocks per step
  */
 public record TrainOptions(
         Path dataRoot,
@@ -62,7 +64,8 @@ public record TrainOptions(
         boolean resume,
         Path initFrom,
         boolean progress,
-        IntensityScaling scaling) {
+        IntensityScaling scaling,
+        boolean checkpointing) {
 
     public TrainOptions {
         Objects.requireNonNull(dataRoot, "dataRoot");
@@ -116,6 +119,7 @@ public record TrainOptions(
         private Path initFrom;
         private boolean progress = true;
         private IntensityScaling scaling = IntensityScaling.MRI_PERCENTILE;
+        private boolean checkpointing = false;
 
         private Builder(Path dataRoot, Path runDir) {
             this.dataRoot = dataRoot;
@@ -145,12 +149,13 @@ public record TrainOptions(
         public Builder initFrom(Path v) { initFrom = v; return this; }
         public Builder progress(boolean v) { progress = v; return this; }
         public Builder scaling(IntensityScaling v) { scaling = v; return this; }
+        public Builder checkpointing(boolean v) { checkpointing = v; return this; }
 
         public TrainOptions build() {
             int ckpt = checkpointEvery != null ? checkpointEvery : valEvery > 0 ? valEvery : 1000;
             return new TrainOptions(dataRoot, runDir, modalities, model, iterations, batchSize, patchSize, lr, minLr,
                     seed, loss, charbonnierEps, augment, balanced, valEvery, valSlices, ckpt, workers, prefetch,
-                    cacheBytes, resume, initFrom, progress, scaling);
+                    cacheBytes, resume, initFrom, progress, scaling, checkpointing);
         }
     }
 }

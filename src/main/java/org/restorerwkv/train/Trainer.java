@@ -111,6 +111,7 @@ public final class Trainer {
         CosineSchedule schedule = new CosineSchedule(o.lr(), o.minLr(), o.iterations());
         try (NDManager manager = NDManager.newBaseManager()) {
             RestoreRwkv model = RestoreRwkv.create(o.model(), manager, o.seed());
+            model.setCheckpointing(o.checkpointing());
             Adam adam = new Adam(model.namedParameters(), 0.9, 0.999, 1e-8);
             long start = 0;
             double bestScore = Double.NEGATIVE_INFINITY;
@@ -244,7 +245,7 @@ public final class Trainer {
                 double loss;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray l = options.loss().apply(model.forward(x, true), y, options.charbonnierEps());
-                    gc.backward(l);
+                    model.backward(gc, l);
                     loss = l.getFloat();
                 }
                 if (Double.isFinite(loss) && adam.gradientsFinite()) {

@@ -82,6 +82,18 @@ class TrainerTest {
         }
     }
 
+    /** Gradient checkpointing changes memory, not the run: the same losses step by step. */
+    @Test
+    void checkpointedRunRepeatsThePlainOne() throws Exception {
+        Path root = data();
+        List<Double> plain = run(new Trainer(options(root, tmp.resolve("plain"), 8).valEvery(0).build()));
+        List<Double> ckpt = run(new Trainer(options(root, tmp.resolve("ckpt"), 8).valEvery(0).checkpointing(true).build()));
+        assertEquals(8, ckpt.size());
+        for (int i = 0; i < 8; i++) {
+            assertEquals(plain.get(i), ckpt.get(i), 1e-5, "iteration " + (i + 1));
+        }
+    }
+
     @Test
     void resumedRunRepeatsTheUninterruptedOne() throws Exception {
         Path root = data();
