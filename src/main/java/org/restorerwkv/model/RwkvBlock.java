@@ -56,6 +56,16 @@ public final class RwkvBlock extends Module {
         return image(t, h, w);
     }
 
+    /** {@link #forward(ParameterStore, NDArray, boolean)} with the spatial mix's fused Bi-WKV steps on {@code tape}. */
+    NDArray forward(ParameterStore ps, NDArray x, boolean training, WkvTape tape) {
+        att.tape = tape;
+        try {
+            return forward(ps, x, training);
+        } finally {
+            att.tape = null;
+        }
+    }
+
     /** Inference fast path: channels-last host tokens x (B*h*w, C) updated in place. */
     void forwardFast(float[] x, int bsz, int h, int w, NDManager manager) {
         att.forwardFast(x, gamma1.getArray().toFloatArray(), ln1, bsz, h, w, manager);

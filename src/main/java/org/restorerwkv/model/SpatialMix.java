@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import org.restorerwkv.wkv.BiWkv;
 import org.restorerwkv.wkv.TokenLinear;
@@ -66,8 +67,13 @@ public final class SpatialMix extends TokenMixer {
         NDArray first = ps.getValue(spatialFirst, x.getDevice(), training).div(len);
         decay.attach(x.getManager()); // per-call values: not on the model's manager
         first.attach(x.getManager());
-        boolean fused = !training && kernel != WkvKernel.DIFFERENTIABLE
-                && (kernel == WkvKernel.FUSED || x.getDevice().equals(Device.cpu()));
+        boolean cpu = x.getDevice().equals(Device.cpu());
+        if (training && tape != null && kernel != WkvKernel.DIFFERENTIABLE && cpu) {
+            return run(output, ps, r.mul(fusedRecurrences(k, v, decay, first, h, w)), training);
+        }
+        // no gradient recorded (a checkpointed block's first pass): the fused kernel serves training too
+        boolean fused = (!training || !JniUtils.isGradMode()) && kernel != WkvKernel.DIFFERENTIABLE
+                && (kernel == WkvKernel.FUSED || cpu);
         for (int j = 0; j < recurrence; j++) {
             NDArray wj = decay.get(j);
             NDArray uj = first.get(j);
@@ -81,6 +87,66 @@ public final class SpatialMix extends TokenMixer {
             }
         }
         return run(output, ps, r.mul(v), training);
+    }
+
+    /** Set by the block while a segmented backward is recorded (see {@link Checkpoints}), else null. */
+    WkvTape tape;
+
+    /**
+     * Training on CPU with the fused Bi-WKV pair: the R recurrences run forward in the fused kernel on
+     * host copies of k and v, and their result enters the graph as a leaf. Its backward goes on the
+     * tape: once the leaf's gradient is known, {@link BiWkv#fusedBackward} runs the recurrences
+     * backward, and the gradients of k, v, w = decay / T and u = first / T come back as one target,
+     * sum(k gk) + sum(v gv) + sum(w gw) + sum(u gu), whose backward carries them on through autograd.
+     */
+    private NDArray fusedRecurrences(NDArray k, NDArray v, NDArray decay, NDArray first, long h, long w) {
+        Shape shape = k.getShape(); // (B, T, C)
+        int bsz = (int) shape.get(0);
+        int c = channels;
+        float[] kh = k.toFloatArray();
+        float[] dh = decay.toFloatArray(); // (R, C), already / T
+        float[] fh = first.toFloatArray();
+        float[][] vs = new float[recurrence + 1][]; // v of recurrence j; vs[R] = y
+        vs[0] = v.toFloatArray();
+        float[][] ws = new float[recurrence][];
+        float[][] us = new float[recurrence][];
+        for (int j = 0; j < recurrence; j++) {
+            ws[j] = java.util.Arrays.copyOfRange(dh, j * c, (j + 1) * c);
+            us[j] = java.util.Arrays.copyOfRange(fh, j * c, (j + 1) * c);
+            vs[j + 1] = new float[kh.length];
+            BiWkv.fused(ws[j], us[j], kh, vs[j], vs[j + 1], bsz, (int) h, (int) w, c, j % 2 == 1);
+        }
+        NDArray y = k.getManager().create(vs[recurrence], shape);
+        y.setRequiresGradient(true);
+        tape.add(() -> {
+            float[] gy = y.getGradient().toFloatArray();
+            float[] gk = new float[kh.length];
+            float[] gkj = new float[kh.length];
+            float[] gv = new float[kh.length];
+            float[] gw = new float[recurrence * c];
+            float[] gu = new float[recurrence * c];
+            for (int j = recurrence - 1; j >= 0; j--) {
+                double[] gwj = new double[c];
+                double[] guj = new double[c];
+                BiWkv.fusedBackward(ws[j], us[j], kh, vs[j], vs[j + 1], gy, gkj, gv, gwj, guj, bsz, (int) h, (int) w,
+                        c, j % 2 == 1);
+                for (int i = 0; i < gk.length; i++) {
+                    gk[i] += gkj[i];
+                }
+                for (int i = 0; i < c; i++) {
+                    gw[j * c + i] = (float) gwj[i];
+                    gu[j * c + i] = (float) guj[i];
+                }
+                float[] t = gy; // dL/d(the v of recurrence j) is dL/d(the y of recurrence j - 1)
+                gy = gv;
+                gv = t;
+            }
+            NDManager m = k.getManager();
+            Shape rc = decay.getShape();
+            return k.mul(m.create(gk, shape)).sum().add(v.mul(m.create(gy, shape)).sum())
+                    .add(decay.mul(m.create(gw, rc)).sum()).add(first.mul(m.create(gu, rc)).sum());
+        });
+        return y;
     }
 
     /** True when inference may take the channels-last fast path with the fused kernels. */

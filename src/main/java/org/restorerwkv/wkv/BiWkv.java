@@ -358,6 +358,156 @@ public final class BiWkv {
         }
     }
 
+    /**
+     * The backward of Bi-WKV on dense (B, T, C) arrays, scanning an h x w grid by rows or columns as
+     * {@link #fused}: from y (the forward's output) and gy = dL/dy, writes gk = dL/dk and gv = dL/dv
+     * and adds dL/dw, dL/du per channel (summed over the batch) into gw and gu. With D_t the
+     * denominator, p_t = gy_t / D_t, q_t = p_t y_t, and a_ti = e^(k_i) d^(|t-i|-1) for i != t,
+     * e^(u + k_t) for i = t (d = e^-w):
+     *
+     * <pre>
+     *   gv_i = sum_t a_ti p_t                 gk_i = v_i gv_i - sum_t a_ti q_t
+     *   gu   = sum_t a_tt p_t (v_t - y_t)     gw   = -sum_t sum_{i != t} (|t-i|-1) a_ti p_t (v_i - y_t)
+     * </pre>
+     *
+     * Every sum over t is a decayed scan from the left plus one from the right, as in the forward;
+     * the distance-weighted ones follow M(i+1) = d (M(i) + L(i)) beside L(i+1) = d L(i) + p_i. Float64,
+     * keys shifted by their maximum (which cancels in a p), threads over batch x channel blocks.
+     */
+    public static void fusedBackward(float[] w, float[] u, float[] k, float[] v, float[] y, float[] gy, float[] gk,
+                                     float[] gv, double[] gw, double[] gu, int bsz, int height, int width, int ch,
+                                     boolean columnMajor) {
+        long n = (long) bsz * height * width * ch;
+        if (w.length != ch || u.length != ch || k.length != n || v.length != n || y.length != n || gy.length != n
+                || gk.length != n || gv.length != n || gw.length != ch || gu.length != ch) {
+            throw new IllegalArgumentException("Bi-WKV backward: inconsistent sizes");
+        }
+        int blocks = (ch + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
+        double[] gwPart = new double[bsz * ch];
+        double[] guPart = new double[bsz * ch];
+        Parallel.forEach(bsz * blocks, i -> backwardBlock(w, u, k, v, y, gy, gk, gv, gwPart, guPart, i / blocks,
+                (i % blocks) * CHANNEL_BLOCK, height, width, ch, columnMajor));
+        for (int b = 0; b < bsz; b++) {
+            for (int c = 0; c < ch; c++) {
+                gw[c] += gwPart[b * ch + c];
+                gu[c] += guPart[b * ch + c];
+            }
+        }
+    }
+
+    /** Per-thread buffers of the backward: 7 per (token, channel) of a block. */
+    private static final ThreadLocal<double[][]> BACKWARD = ThreadLocal.withInitial(() -> new double[7][0]);
+
+    /** {@link #fusedBackward} for batch item b, channels [c0, c0 + CHANNEL_BLOCK): four scans. */
+    private static void backwardBlock(float[] w, float[] u, float[] k, float[] v, float[] y, float[] gy, float[] gk,
+                                      float[] gv, double[] gwPart, double[] guPart, int b, int c0, int height,
+                                      int width, int ch, boolean columnMajor) {
+        int cb = Math.min(CHANNEL_BLOCK, ch - c0);
+        int len = height * width;
+        long row0 = (long) b * len;
+        double[][] buf = BACKWARD.get();
+        if (buf[0].length < len * cb) {
+            for (int i = 0; i < buf.length; i++) {
+                buf[i] = new double[len * cb];
+            }
+        }
+        double[] e = buf[0]; // exp(k - kmax), scan order
+        double[] left = buf[1]; // denominator's left sums, then those of p
+        double[] p = buf[2];
+        double[] q = buf[3];
+        double[] lq = buf[4];
+        double[] mp = buf[5]; // distance-weighted left sums of p and q
+        double[] mq = buf[6];
+        int[] off = new int[len]; // element offset of scan step s (row * ch + c0)
+        double[] decay = new double[cb];
+        double[] bonus = new double[cb];
+        double[] kmax = new double[cb];
+        java.util.Arrays.fill(kmax, Double.NEGATIVE_INFINITY);
+        for (int c = 0; c < cb; c++) {
+            decay[c] = Math.exp(-w[c0 + c]);
+            bonus[c] = Math.exp(u[c0 + c]);
+        }
+        for (int s = 0; s < len; s++) {
+            off[s] = (int) ((row0 + token(s, height, width, columnMajor)) * ch + c0);
+            for (int c = 0; c < cb; c++) {
+                kmax[c] = Math.max(kmax[c], k[off[s] + c]);
+            }
+        }
+        for (int s = 0; s < len; s++) {
+            for (int c = 0; c < cb; c++) {
+                e[s * cb + c] = k[off[s] + c] - kmax[c];
+            }
+        }
+        expInPlace(e, len * cb);
+        // 1: the denominator's sums from the left; 2: from the right, then D, p and q
+        double[] a1 = new double[cb];
+        double[] a2 = new double[cb];
+        double[] a3 = new double[cb];
+        double[] a4 = new double[cb];
+        for (int s = 0; s < len; s++) {
+            for (int c = 0; c < cb; c++) {
+                int q0 = s * cb + c;
+                left[q0] = a1[c];
+                a1[c] = a1[c] * decay[c] + e[q0];
+            }
+        }
+        java.util.Arrays.fill(a1, 0);
+        for (int s = len - 1; s >= 0; s--) {
+            for (int c = 0; c < cb; c++) {
+                int q0 = s * cb + c;
+                double den = left[q0] + a1[c] + bonus[c] * e[q0];
+                a1[c] = a1[c] * decay[c] + e[q0];
+                p[q0] = gy[off[s] + c] / den;
+                q[q0] = p[q0] * y[off[s] + c];
+            }
+        }
+        // 3: left sums of p and q, plain and distance-weighted
+        java.util.Arrays.fill(a1, 0);
+        for (int s = 0; s < len; s++) {
+            for (int c = 0; c < cb; c++) {
+                int q0 = s * cb + c;
+                double d = decay[c];
+                left[q0] = a1[c];
+                lq[q0] = a2[c];
+                mp[q0] = a3[c];
+                mq[q0] = a4[c];
+                a3[c] = d * (a3[c] + a1[c]);
+                a4[c] = d * (a4[c] + a2[c]);
+                a1[c] = d * a1[c] + p[q0];
+                a2[c] = d * a2[c] + q[q0];
+            }
+        }
+        // 4: from the right, combined into the gradients
+        java.util.Arrays.fill(a1, 0);
+        java.util.Arrays.fill(a2, 0);
+        java.util.Arrays.fill(a3, 0);
+        java.util.Arrays.fill(a4, 0);
+        double[] gwSum = new double[cb];
+        double[] guSum = new double[cb];
+        for (int s = len - 1; s >= 0; s--) {
+            for (int c = 0; c < cb; c++) {
+                int q0 = s * cb + c;
+                int o = off[s] + c;
+                double d = decay[c];
+                double ek = e[q0];
+                double vv = v[o];
+                double gvi = ek * (left[q0] + a1[c] + bonus[c] * p[q0]);
+                gv[o] = (float) gvi;
+                gk[o] = (float) (vv * gvi - ek * (lq[q0] + a2[c] + bonus[c] * q[q0]));
+                guSum[c] += bonus[c] * ek * p[q0] * (vv - y[o]);
+                gwSum[c] -= ek * (vv * (mp[q0] + a3[c]) - (mq[q0] + a4[c]));
+                a3[c] = d * (a3[c] + a1[c]);
+                a4[c] = d * (a4[c] + a2[c]);
+                a1[c] = d * a1[c] + p[q0];
+                a2[c] = d * a2[c] + q[q0];
+            }
+        }
+        for (int c = 0; c < cb; c++) {
+            gwPart[b * ch + c0 + c] = gwSum[c];
+            guPart[b * ch + c0 + c] = guSum[c];
+        }
+    }
+
     private static final double LOG2E = 1.4426950408889634;
     private static final double LN2_HI = 0.6931471803691238; // ln 2 split so n * LN2_HI is exact
     private static final double LN2_LO = 1.9082149292705877e-10;

@@ -83,10 +83,14 @@ class ReferenceParityTest {
         assertMaxAbs("output + x", sum, y, 1e-4);
     }
 
-    /** With gradient checkpointing the blocks' gradients come from a second forward pass: the same values. */
+    /**
+     * Three training paths: autograd through the differentiable Bi-WKV (DIFFERENTIABLE), the fused
+     * Bi-WKV pair attached by segments (AUTO on CPU), and that with gradient checkpointing, whose
+     * blocks' gradients come from a second forward pass: the same values.
+     */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-    void trainingModeOutputLossAndEveryGradientMatch(boolean checkpointing) throws Exception {
+    @org.junit.jupiter.params.provider.CsvSource({"DIFFERENTIABLE,false", "AUTO,false", "AUTO,true"})
+    void trainingModeOutputLossAndEveryGradientMatch(WkvKernel kernel, boolean checkpointing) throws Exception {
         JsonObject meta = JsonParser.parseString(Files.readString(TestResources.path(DIR + "meta.json"))).getAsJsonObject();
         Map<String, HostTensor> grads = Npy.readNpz(TestResources.path(DIR + "grads.npz"));
         NDArray target = nd(Npy.read(TestResources.path(DIR + "target.npy")));
@@ -99,6 +103,7 @@ class ReferenceParityTest {
         float loss;
         float[] out;
         model.setCheckpointing(checkpointing);
+        model.setWkvKernel(kernel);
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray y = model.forward(input, true);
             NDArray l = y.sub(target).abs().mean();
@@ -107,6 +112,7 @@ class ReferenceParityTest {
             model.backward(gc, l);
         } finally {
             model.setCheckpointing(false);
+            model.setWkvKernel(WkvKernel.AUTO);
         }
         assertMaxAbs("out_train", expected("out_train.npy"), out, 1e-4);
         assertEquals(meta.get("l1_loss_train_mode").getAsDouble(), loss, 1e-5, "L1 loss");

@@ -154,6 +154,92 @@ class BiWkvTest {
         assertClose("no vector module", y, expected, 1e-6);
     }
 
+    /** The fused backward: all four gradients of the reference cases, from the fused forward's y. */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 2, 3})
+    void fusedBackwardMatchesAllFourGradients(int c) throws Exception {
+        Map<String, HostTensor> d = load(c);
+        long[] s = d.get("k").shape();
+        int bsz = (int) s[0];
+        int len = (int) s[1];
+        int ch = (int) s[2];
+        float[] w = d.get("w").data();
+        float[] u = d.get("u").data();
+        float[] k = d.get("k").data();
+        float[] v = d.get("v").data();
+        float[] y = new float[k.length];
+        BiWkv.fused(w, u, k, v, y, bsz, 1, len, ch, false);
+        float[] gk = new float[k.length];
+        float[] gv = new float[k.length];
+        double[] gw = new double[ch];
+        double[] gu = new double[ch];
+        BiWkv.fusedBackward(w, u, k, v, y, d.get("gy").data(), gk, gv, gw, gu, bsz, 1, len, ch, false);
+        assertClose("case" + c + " gw", toFloat(gw), d.get("gw").data(), 1e-4);
+        assertClose("case" + c + " gu", toFloat(gu), d.get("gu").data(), 1e-4);
+        assertClose("case" + c + " gk", gk, d.get("gk").data(), 1e-4);
+        assertClose("case" + c + " gv", gv, d.get("gv").data(), 1e-4);
+    }
+
+    /**
+     * The fused backward against autograd through the differentiable form: a column-major scan of a
+     * 37 x 53 grid (several channel blocks, the last partial), and decays and keys at the required
+     * extremes (|spatial_decay| 100, |k| 50), where the differentiable form runs in float64.
+     */
+    @ParameterizedTest
+    @CsvSource({"2,37,53,11,3,4,true", "1,1,4096,4,100,50,false", "1,1,64,4,100,50,false"})
+    void fusedBackwardEqualsAutogradOfTheDifferentiableForm(int b, int h, int w, int ch, double decay, double key,
+                                                            boolean columnMajor) {
+        int len = h * w;
+        SplittableRandom r = new SplittableRandom(5);
+        float[] k = random(r, b * len * ch, key);
+        float[] v = random(r, b * len * ch, 1);
+        float[] gy = random(r, b * len * ch, 1);
+        float[] wd = random(r, ch, decay / len);
+        float[] ud = random(r, ch, decay / len);
+        float[] y = new float[k.length];
+        BiWkv.fused(wd, ud, k, v, y, b, h, w, ch, columnMajor);
+        float[] gk = new float[k.length];
+        float[] gv = new float[k.length];
+        double[] gw = new double[ch];
+        double[] gu = new double[ch];
+        BiWkv.fusedBackward(wd, ud, k, v, y, gy, gk, gv, gw, gu, b, h, w, ch, columnMajor);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape s = new Shape(b, len, ch);
+            NDArray wa = m.create(toDouble(wd));
+            NDArray ua = m.create(toDouble(ud));
+            NDArray ka = m.create(toDouble(k), s);
+            NDArray va = m.create(toDouble(v), s);
+            for (NDArray a : new NDArray[] {wa, ua, ka, va}) {
+                a.setRequiresGradient(true);
+            }
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray kk = ka;
+                NDArray vv = va;
+                if (columnMajor) { // the scan order of the fused kernel, as SpatialMix's colMajor
+                    kk = ka.reshape(b, h, w, ch).transpose(0, 2, 1, 3).reshape(s);
+                    vv = va.reshape(b, h, w, ch).transpose(0, 2, 1, 3).reshape(s);
+                }
+                NDArray yy = BiWkv.differentiable(wa, ua, kk, vv);
+                if (columnMajor) {
+                    yy = yy.reshape(b, w, h, ch).transpose(0, 2, 1, 3).reshape(s);
+                }
+                gc.backward(yy.mul(m.create(toDouble(gy), s)).sum());
+            }
+            assertClose("gw", toFloat(gw), toFloat(wa.getGradient().toDoubleArray()), 1e-5);
+            assertClose("gu", toFloat(gu), toFloat(ua.getGradient().toDoubleArray()), 1e-5);
+            assertClose("gk", gk, toFloat(ka.getGradient().toDoubleArray()), 1e-5);
+            assertClose("gv", gv, toFloat(va.getGradient().toDoubleArray()), 1e-5);
+        }
+    }
+
+    private static float[] toFloat(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
+    }
+
     @ParameterizedTest
     @CsvSource({"0,true", "1,true", "2,true", "3,true", "0,false", "1,false", "2,false", "3,false"})
     void fusedKernelMatchesValues(int c, boolean simd) throws Exception {
