@@ -382,25 +382,11 @@ public final class BiWkv {
                 || gk.length != n || gv.length != n || gw.length != ch || gu.length != ch) {
             throw new IllegalArgumentException("Bi-WKV backward: inconsistent sizes");
         }
-        fusedBackward(VectorSupport.AVAILABLE, w, u, k, v, y, gy, gk, gv, gw, gu, bsz, height, width, ch, columnMajor);
-    }
-
-    /** {@link #fusedBackward} on the vector API (channels in whole vectors) or the scalar code: for tests of each. */
-    static void fusedBackward(boolean simd, float[] w, float[] u, float[] k, float[] v, float[] y, float[] gy,
-                              float[] gk, float[] gv, double[] gw, double[] gu, int bsz, int height, int width, int ch,
-                              boolean columnMajor) {
+        int blocks = (ch + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
         double[] gwPart = new double[bsz * ch];
         double[] guPart = new double[bsz * ch];
-        int lanes = simd ? Simd.lanes() : 0;
-        if (simd && ch % lanes == 0) {
-            int blocks = ch / lanes;
-            Parallel.forEach(bsz * blocks, i -> Simd.backwardBlock(w, u, k, v, y, gy, gk, gv, gwPart, guPart, i / blocks,
-                    (i % blocks) * lanes, height, width, ch, columnMajor));
-        } else {
-            int blocks = (ch + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
-            Parallel.forEach(bsz * blocks, i -> backwardBlock(w, u, k, v, y, gy, gk, gv, gwPart, guPart, i / blocks,
-                    (i % blocks) * CHANNEL_BLOCK, height, width, ch, columnMajor));
-        }
+        Parallel.forEach(bsz * blocks, i -> backwardBlock(w, u, k, v, y, gy, gk, gv, gwPart, guPart, i / blocks,
+                (i % blocks) * CHANNEL_BLOCK, height, width, ch, columnMajor));
         for (int b = 0; b < bsz; b++) {
             for (int c = 0; c < ch; c++) {
                 gw[c] += gwPart[b * ch + c];
@@ -588,125 +574,6 @@ public final class BiWkv {
         private static final ThreadLocal<float[][]> NARROW = ThreadLocal.withInitial(() -> new float[2][0]);
 
         private Simd() {}
-
-        static int lanes() {
-            return SP.length();
-        }
-
-        /** Per-thread buffers of the vector backward (7 per token of one vector of channels) and offsets. */
-        private static final ThreadLocal<double[][]> BACKWARD_BUFFERS = ThreadLocal.withInitial(() -> new double[7][0]);
-        private static final ThreadLocal<int[][]> BACKWARD_OFFSETS = ThreadLocal.withInitial(() -> new int[1][0]);
-
-        private static DoubleVector widen(float[] a, int offset) {
-            return (DoubleVector) FloatVector.fromArray(FS, a, offset).convertShape(VectorOperators.F2D, SP, 0);
-        }
-
-        private static void narrowInto(DoubleVector x, float[] a, int offset) {
-            ((FloatVector) x.convertShape(VectorOperators.D2F, FS, 0)).intoArray(a, offset);
-        }
-
-        /**
-         * {@link BiWkv#fusedBackward} for batch item b and one vector of channels from c0: the scalar
-         * code's four scans ({@code backwardBlock}) with the running sums in vector registers.
-         */
-        static void backwardBlock(float[] w, float[] u, float[] k, float[] v, float[] y, float[] gy, float[] gk,
-                                  float[] gv, double[] gwPart, double[] guPart, int b, int c0, int height, int width,
-                                  int ch, boolean columnMajor) {
-            int lanes = SP.length();
-            int len = height * width;
-            long row0 = (long) b * len;
-            double[][] buf = BACKWARD_BUFFERS.get();
-            if (buf[0].length < len * lanes) {
-                for (int i = 0; i < buf.length; i++) {
-                    buf[i] = new double[len * lanes];
-                }
-            }
-            int[][] ob = BACKWARD_OFFSETS.get();
-            if (ob[0].length < len) {
-                ob[0] = new int[len];
-            }
-            int[] off = ob[0];
-            double[] e = buf[0];
-            double[] left = buf[1];
-            double[] p = buf[2];
-            double[] q = buf[3];
-            double[] lq = buf[4];
-            double[] mp = buf[5];
-            double[] mq = buf[6];
-            double[] dc = new double[lanes];
-            double[] bc = new double[lanes];
-            for (int c = 0; c < lanes; c++) {
-                dc[c] = Math.exp(-w[c0 + c]);
-                bc[c] = Math.exp(u[c0 + c]);
-            }
-            DoubleVector d = DoubleVector.fromArray(SP, dc, 0);
-            DoubleVector bonus = DoubleVector.fromArray(SP, bc, 0);
-            DoubleVector km = DoubleVector.broadcast(SP, Double.NEGATIVE_INFINITY);
-            for (int s = 0; s < len; s++) {
-                off[s] = (int) ((row0 + token(s, height, width, columnMajor)) * ch + c0);
-                km = km.max(widen(k, off[s]));
-            }
-            for (int s = 0; s < len; s++) { // exp in a loop of its own (a stub call)
-                widen(k, off[s]).sub(km).lanewise(VectorOperators.EXP).intoArray(e, s * lanes);
-            }
-            DoubleVector zero = DoubleVector.zero(SP);
-            DoubleVector a1 = zero;
-            for (int s = 0; s < len; s++) {
-                a1.intoArray(left, s * lanes);
-                a1 = a1.fma(d, DoubleVector.fromArray(SP, e, s * lanes));
-            }
-            a1 = zero;
-            for (int s = len - 1; s >= 0; s--) {
-                int qs = s * lanes;
-                DoubleVector es = DoubleVector.fromArray(SP, e, qs);
-                DoubleVector den = DoubleVector.fromArray(SP, left, qs).add(a1).add(bonus.mul(es));
-                a1 = a1.fma(d, es);
-                DoubleVector ps = widen(gy, off[s]).div(den);
-                ps.intoArray(p, qs);
-                ps.mul(widen(y, off[s])).intoArray(q, qs);
-            }
-            a1 = zero;
-            DoubleVector a2 = zero;
-            DoubleVector a3 = zero;
-            DoubleVector a4 = zero;
-            for (int s = 0; s < len; s++) {
-                int qs = s * lanes;
-                a1.intoArray(left, qs);
-                a2.intoArray(lq, qs);
-                a3.intoArray(mp, qs);
-                a4.intoArray(mq, qs);
-                a3 = a3.add(a1).mul(d);
-                a4 = a4.add(a2).mul(d);
-                a1 = a1.fma(d, DoubleVector.fromArray(SP, p, qs));
-                a2 = a2.fma(d, DoubleVector.fromArray(SP, q, qs));
-            }
-            a1 = zero;
-            a2 = zero;
-            a3 = zero;
-            a4 = zero;
-            DoubleVector gwS = zero;
-            DoubleVector guS = zero;
-            for (int s = len - 1; s >= 0; s--) {
-                int qs = s * lanes;
-                int o = off[s];
-                DoubleVector es = DoubleVector.fromArray(SP, e, qs);
-                DoubleVector ps = DoubleVector.fromArray(SP, p, qs);
-                DoubleVector qv = DoubleVector.fromArray(SP, q, qs);
-                DoubleVector vv = widen(v, o);
-                DoubleVector gvi = es.mul(DoubleVector.fromArray(SP, left, qs).add(a1).add(bonus.mul(ps)));
-                narrowInto(gvi, gv, o);
-                narrowInto(vv.mul(gvi).sub(es.mul(DoubleVector.fromArray(SP, lq, qs).add(a2).add(bonus.mul(qv)))), gk, o);
-                guS = guS.add(bonus.mul(es).mul(ps).mul(vv.sub(widen(y, o))));
-                gwS = gwS.sub(es.mul(vv.mul(DoubleVector.fromArray(SP, mp, qs).add(a3))
-                        .sub(DoubleVector.fromArray(SP, mq, qs).add(a4))));
-                a3 = a3.add(a1).mul(d);
-                a4 = a4.add(a2).mul(d);
-                a1 = a1.fma(d, ps);
-                a2 = a2.fma(d, qv);
-            }
-            gwS.intoArray(gwPart, b * ch + c0);
-            guS.intoArray(guPart, b * ch + c0);
-        }
 
         /** Per-thread chunk buffers: exp(k - chunk max), values, right sums, one value per channel. */
         private static final ThreadLocal<double[][]> CHUNK = ThreadLocal.withInitial(() -> new double[4][0]);
