@@ -116,7 +116,8 @@ public final class SpatialMix extends TokenMixer {
             vs[j + 1] = new float[kh.length];
             BiWkv.fused(ws[j], us[j], kh, vs[j], vs[j + 1], bsz, (int) h, (int) w, c, j % 2 == 1);
         }
-        NDArray y = k.getManager().create(vs[recurrence], shape);
+        // libtorch-owned copies: a create(float[]) tensor lives on a JVM direct buffer (see NativeArrays)
+        NDArray y = NativeArrays.fromHost(k.getManager(), vs[recurrence], shape);
         y.setRequiresGradient(true);
         tape.add(() -> {
             float[] gy = y.getGradient().toFloatArray();
@@ -143,8 +144,9 @@ public final class SpatialMix extends TokenMixer {
             }
             NDManager m = k.getManager();
             Shape rc = decay.getShape();
-            return k.mul(m.create(gk, shape)).sum().add(v.mul(m.create(gy, shape)).sum())
-                    .add(decay.mul(m.create(gw, rc)).sum()).add(first.mul(m.create(gu, rc)).sum());
+            return k.mul(NativeArrays.fromHost(m, gk, shape)).sum().add(v.mul(NativeArrays.fromHost(m, gy, shape)).sum())
+                    .add(decay.mul(NativeArrays.fromHost(m, gw, rc)).sum())
+                    .add(first.mul(NativeArrays.fromHost(m, gu, rc)).sum());
         });
         return y;
     }

@@ -275,7 +275,10 @@ public final class BiWkv {
         float[] y = new float[(int) s.size()];
         fused(w.toFloatArray(), u.toFloatArray(), k.toFloatArray(), v.toFloatArray(), y,
                 bsz, height, width, ch, columnMajor);
-        return k.getManager().create(y, s);
+        // into libtorch-owned memory: create(float[]) would leave the tensor on a JVM direct buffer
+        NDArray out = k.getManager().create(s, DataType.FLOAT32);
+        out.toByteBuffer(true).asFloatBuffer().put(y);
+        return out;
     }
 
     /** Per-thread scan buffers (exp(k - kmax) and the right sums), reused across calls. */
