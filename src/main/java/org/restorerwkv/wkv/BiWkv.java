@@ -398,10 +398,17 @@ public final class BiWkv {
         }
     }
 
-    /** Per-thread buffers of the backward: 7 per (token, channel) of a block. */
-    private static final ThreadLocal<double[][]> BACKWARD = ThreadLocal.withInitial(() -> new double[7][0]);
+    /** Per-thread buffers of the backward: 4 per (token, channel) of a block. */
+    private static final ThreadLocal<double[][]> BACKWARD = ThreadLocal.withInitial(() -> new double[4][0]);
+    private static final ThreadLocal<int[][]> BACKWARD_OFFSETS = ThreadLocal.withInitial(() -> new int[1][0]);
 
-    /** {@link #fusedBackward} for batch item b, channels [c0, c0 + CHANNEL_BLOCK): four scans. */
+    /**
+     * {@link #fusedBackward} for batch item b, channels [c0, c0 + CHANNEL_BLOCK), in three scans
+     * (the buffers, not the arithmetic, bound its time, so each scan keeps what the next needs and
+     * no more): left to right the denominator's left sums; right to left D, p, q = p y, the right
+     * sums of p and q (with all of dL/du and the right half of dL/dw); left to right the left sums,
+     * which complete dL/dv, dL/dk and dL/dw.
+     */
     private static void backwardBlock(float[] w, float[] u, float[] k, float[] v, float[] y, float[] gy, float[] gk,
                                       float[] gv, double[] gwPart, double[] guPart, int b, int c0, int height,
                                       int width, int ch, boolean columnMajor) {
@@ -414,14 +421,15 @@ public final class BiWkv {
                 buf[i] = new double[len * cb];
             }
         }
+        int[][] ob = BACKWARD_OFFSETS.get();
+        if (ob[0].length < len) {
+            ob[0] = new int[len];
+        }
         double[] e = buf[0]; // exp(k - kmax), scan order
-        double[] left = buf[1]; // denominator's left sums, then those of p
-        double[] p = buf[2];
-        double[] q = buf[3];
-        double[] lq = buf[4];
-        double[] mp = buf[5]; // distance-weighted left sums of p and q
-        double[] mq = buf[6];
-        int[] off = new int[len]; // element offset of scan step s (row * ch + c0)
+        double[] ra = buf[1]; // the denominator's left sums; then Rp + e^u p, the right part of dL/dv / e
+        double[] rb = buf[2]; // Rq + e^u q, the right part of the key term
+        double[] p = buf[3]; // dL/dy / D
+        int[] off = ob[0]; // element offset of scan step s (row * ch + c0)
         double[] decay = new double[cb];
         double[] bonus = new double[cb];
         double[] kmax = new double[cb];
@@ -442,49 +450,20 @@ public final class BiWkv {
             }
         }
         expInPlace(e, len * cb);
-        // 1: the denominator's sums from the left; 2: from the right, then D, p and q
         double[] a1 = new double[cb];
         double[] a2 = new double[cb];
         double[] a3 = new double[cb];
         double[] a4 = new double[cb];
+        double[] a5 = new double[cb];
         for (int s = 0; s < len; s++) {
             for (int c = 0; c < cb; c++) {
                 int q0 = s * cb + c;
-                left[q0] = a1[c];
+                ra[q0] = a1[c];
                 a1[c] = a1[c] * decay[c] + e[q0];
             }
         }
+        // right to left: a5 the denominator's right sum; a1, a2 those of p, q; a3, a4 distance-weighted
         java.util.Arrays.fill(a1, 0);
-        for (int s = len - 1; s >= 0; s--) {
-            for (int c = 0; c < cb; c++) {
-                int q0 = s * cb + c;
-                double den = left[q0] + a1[c] + bonus[c] * e[q0];
-                a1[c] = a1[c] * decay[c] + e[q0];
-                p[q0] = gy[off[s] + c] / den;
-                q[q0] = p[q0] * y[off[s] + c];
-            }
-        }
-        // 3: left sums of p and q, plain and distance-weighted
-        java.util.Arrays.fill(a1, 0);
-        for (int s = 0; s < len; s++) {
-            for (int c = 0; c < cb; c++) {
-                int q0 = s * cb + c;
-                double d = decay[c];
-                left[q0] = a1[c];
-                lq[q0] = a2[c];
-                mp[q0] = a3[c];
-                mq[q0] = a4[c];
-                a3[c] = d * (a3[c] + a1[c]);
-                a4[c] = d * (a4[c] + a2[c]);
-                a1[c] = d * a1[c] + p[q0];
-                a2[c] = d * a2[c] + q[q0];
-            }
-        }
-        // 4: from the right, combined into the gradients
-        java.util.Arrays.fill(a1, 0);
-        java.util.Arrays.fill(a2, 0);
-        java.util.Arrays.fill(a3, 0);
-        java.util.Arrays.fill(a4, 0);
         double[] gwSum = new double[cb];
         double[] guSum = new double[cb];
         for (int s = len - 1; s >= 0; s--) {
@@ -493,16 +472,44 @@ public final class BiWkv {
                 int o = off[s] + c;
                 double d = decay[c];
                 double ek = e[q0];
+                double ps = gy[o] / (ra[q0] + a5[c] + bonus[c] * ek);
+                double yv = y[o];
+                double qs = ps * yv;
                 double vv = v[o];
-                double gvi = ek * (left[q0] + a1[c] + bonus[c] * p[q0]);
-                gv[o] = (float) gvi;
-                gk[o] = (float) (vv * gvi - ek * (lq[q0] + a2[c] + bonus[c] * q[q0]));
-                guSum[c] += bonus[c] * ek * p[q0] * (vv - y[o]);
-                gwSum[c] -= ek * (vv * (mp[q0] + a3[c]) - (mq[q0] + a4[c]));
+                a5[c] = a5[c] * d + ek;
+                p[q0] = ps;
+                ra[q0] = a1[c] + bonus[c] * ps;
+                rb[q0] = a2[c] + bonus[c] * qs;
+                guSum[c] += bonus[c] * ek * ps * (vv - yv);
+                gwSum[c] -= ek * (vv * a3[c] - a4[c]);
                 a3[c] = d * (a3[c] + a1[c]);
                 a4[c] = d * (a4[c] + a2[c]);
-                a1[c] = d * a1[c] + p[q0];
-                a2[c] = d * a2[c] + q[q0];
+                a1[c] = d * a1[c] + ps;
+                a2[c] = d * a2[c] + qs;
+            }
+        }
+        // left to right: a1, a2 the left sums of p, q; a3, a4 distance-weighted
+        java.util.Arrays.fill(a1, 0);
+        java.util.Arrays.fill(a2, 0);
+        java.util.Arrays.fill(a3, 0);
+        java.util.Arrays.fill(a4, 0);
+        for (int s = 0; s < len; s++) {
+            for (int c = 0; c < cb; c++) {
+                int q0 = s * cb + c;
+                int o = off[s] + c;
+                double d = decay[c];
+                double ek = e[q0];
+                double vv = v[o];
+                double ps = p[q0];
+                double qs = ps * y[o];
+                double gvi = ek * (a1[c] + ra[q0]);
+                gv[o] = (float) gvi;
+                gk[o] = (float) (vv * gvi - ek * (a2[c] + rb[q0]));
+                gwSum[c] -= ek * (vv * a3[c] - a4[c]);
+                a3[c] = d * (a3[c] + a1[c]);
+                a4[c] = d * (a4[c] + a2[c]);
+                a1[c] = d * a1[c] + ps;
+                a2[c] = d * a2[c] + qs;
             }
         }
         for (int c = 0; c < cb; c++) {
