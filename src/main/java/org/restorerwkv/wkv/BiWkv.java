@@ -401,6 +401,8 @@ public final class BiWkv {
     /** Per-thread buffers of the backward: 4 per (token, channel) of a block. */
     private static final ThreadLocal<double[][]> BACKWARD = ThreadLocal.withInitial(() -> new double[4][0]);
     private static final ThreadLocal<int[][]> BACKWARD_OFFSETS = ThreadLocal.withInitial(() -> new int[1][0]);
+    /** Per-thread scan-order copies of k, v, y, gy and the outputs gk, gv, for column scans. */
+    private static final ThreadLocal<float[][]> BACKWARD_GATHER = ThreadLocal.withInitial(() -> new float[6][0]);
 
     /**
      * {@link #fusedBackward} for batch item b, channels [c0, c0 + CHANNEL_BLOCK), in three scans
@@ -440,6 +442,37 @@ public final class BiWkv {
         }
         for (int s = 0; s < len; s++) {
             off[s] = (int) ((row0 + token(s, height, width, columnMajor)) * ch + c0);
+        }
+        float[] gkOut = gk;
+        float[] gvOut = gv;
+        if (columnMajor) {
+            // a column scan strides a whole image row per step: gather the block's inputs into scan
+            // order once (measured: the three scans over strided rows took twice as long)
+            float[][] g = BACKWARD_GATHER.get();
+            if (g[0].length < len * cb) {
+                for (int i = 0; i < g.length; i++) {
+                    g[i] = new float[len * cb];
+                }
+            }
+            for (int s = 0; s < len; s++) {
+                int o = off[s];
+                int q0 = s * cb;
+                for (int c = 0; c < cb; c++) {
+                    g[0][q0 + c] = k[o + c];
+                    g[1][q0 + c] = v[o + c];
+                    g[2][q0 + c] = y[o + c];
+                    g[3][q0 + c] = gy[o + c];
+                }
+                off[s] = q0;
+            }
+            k = g[0];
+            v = g[1];
+            y = g[2];
+            gy = g[3];
+            gk = g[4];
+            gv = g[5];
+        }
+        for (int s = 0; s < len; s++) {
             for (int c = 0; c < cb; c++) {
                 kmax[c] = Math.max(kmax[c], k[off[s] + c]);
             }
@@ -515,6 +548,15 @@ public final class BiWkv {
         for (int c = 0; c < cb; c++) {
             gwPart[b * ch + c0 + c] = gwSum[c];
             guPart[b * ch + c0 + c] = guSum[c];
+        }
+        if (columnMajor) { // scatter back to the row-major outputs
+            for (int s = 0; s < len; s++) {
+                int o = (int) ((row0 + token(s, height, width, true)) * ch + c0);
+                for (int c = 0; c < cb; c++) {
+                    gkOut[o + c] = gk[s * cb + c];
+                    gvOut[o + c] = gv[s * cb + c];
+                }
+            }
         }
     }
 
