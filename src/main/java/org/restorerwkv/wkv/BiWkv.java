@@ -294,20 +294,25 @@ public final class BiWkv {
         return b;
     }
 
+    /** exp(sign * a[c0 + c]) for c in [0, n): a channel block's decay (sign -1) or bonus (+1). */
+    private static double[] exps(float[] a, int c0, int n, int sign) {
+        double[] r = new double[n];
+        for (int c = 0; c < n; c++) {
+            r[c] = Math.exp(sign * a[c0 + c]);
+        }
+        return r;
+    }
+
     /** One batch item, channels [c0, c0+CHANNEL_BLOCK): a right-to-left pass, then left-to-right. */
     private static void fusedBlock(float[] w, float[] u, float[] k, float[] v, float[] out, Strides st,
                                    int b, int c0, int height, int width, int ch, boolean columnMajor) {
         int cb = Math.min(CHANNEL_BLOCK, ch - c0);
         int len = height * width;
         long row0 = (long) b * len;
-        double[] decay = new double[cb]; // exp(-w): one step of distance
-        double[] bonus = new double[cb]; // exp(u)
+        double[] decay = exps(w, c0, cb, -1); // exp(-w): one step of distance
+        double[] bonus = exps(u, c0, cb, 1); // exp(u)
         double[] kmax = new double[cb];
         java.util.Arrays.fill(kmax, Double.NEGATIVE_INFINITY);
-        for (int c = 0; c < cb; c++) {
-            decay[c] = Math.exp(-w[c0 + c]);
-            bonus[c] = Math.exp(u[c0 + c]);
-        }
         for (int t = 0; t < len; t++) {
             int o = (int) (st.kOff() + (row0 + t) * st.k() + c0);
             for (int c = 0; c < cb; c++) {
@@ -432,14 +437,10 @@ public final class BiWkv {
         double[] rb = buf[2]; // Rq + e^u q, the right part of the key term
         double[] p = buf[3]; // dL/dy / D
         int[] off = ob[0]; // element offset of scan step s (row * ch + c0)
-        double[] decay = new double[cb];
-        double[] bonus = new double[cb];
+        double[] decay = exps(w, c0, cb, -1);
+        double[] bonus = exps(u, c0, cb, 1);
         double[] kmax = new double[cb];
         java.util.Arrays.fill(kmax, Double.NEGATIVE_INFINITY);
-        for (int c = 0; c < cb; c++) {
-            decay[c] = Math.exp(-w[c0 + c]);
-            bonus[c] = Math.exp(u[c0 + c]);
-        }
         for (int s = 0; s < len; s++) {
             off[s] = (int) ((row0 + token(s, height, width, columnMajor)) * ch + c0);
         }
