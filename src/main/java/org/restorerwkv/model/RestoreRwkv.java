@@ -139,7 +139,7 @@ public final class RestoreRwkv extends Module {
 
     private boolean checkpointing;
     /** The checkpointed blocks of the last recorded forward pass, for {@link #backward}. */
-    private Checkpoints pending;
+    private BlockSegments pending;
 
     /**
      * Gradient checkpointing: a recorded forward pass keeps only each RWKV block's input and output,
@@ -164,10 +164,10 @@ public final class RestoreRwkv extends Module {
 
     /**
      * Backpropagates a loss computed from the last {@code forward(x, true)} under {@code gc}:
-     * {@code gc.backward(loss)}, and with checkpointing on, the blocks' part (see {@link Checkpoints}).
+     * {@code gc.backward(loss)}, and with checkpointing on, the blocks' part (see {@link BlockSegments}).
      */
     public void backward(GradientCollector gc, NDArray loss) {
-        Checkpoints c = pending;
+        BlockSegments c = pending;
         pending = null;
         gc.backward(loss);
         if (c != null) {
@@ -179,15 +179,15 @@ public final class RestoreRwkv extends Module {
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         // recorded passes go through segments: to recompute blocks, or for the fused Bi-WKV's backward
         boolean recording = JniUtils.isGradMode();
-        pending = recording && training && (checkpointing || fusedTraining(x)) ? new Checkpoints(checkpointing) : null;
+        pending = recording && training && (checkpointing || fusedTraining(x)) ? new BlockSegments(checkpointing) : null;
         for (Stage st : stages()) {
-            st.checkpoints = pending;
+            st.segments = pending;
         }
         try {
             return forwardStages(ps, x, training);
         } finally {
             for (Stage st : stages()) {
-                st.checkpoints = null;
+                st.segments = null;
             }
         }
     }

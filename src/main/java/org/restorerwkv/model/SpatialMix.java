@@ -89,7 +89,7 @@ public final class SpatialMix extends TokenMixer {
         return run(output, ps, r.mul(v), training);
     }
 
-    /** Set by the block while a segmented backward is recorded (see {@link Checkpoints}), else null. */
+    /** Set by the block while a segmented backward is recorded (see {@link BlockSegments}), else null. */
     WkvTape tape;
 
     /**

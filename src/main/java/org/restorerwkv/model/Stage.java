@@ -27,13 +27,13 @@ public final class Stage extends Module {
             return forwardFast(x);
         }
         for (RwkvBlock b : blocks) {
-            x = checkpoints != null ? checkpoints.forward(b, ps, x, training) : b.forward(ps, x, training);
+            x = segments != null ? segments.forward(b, ps, x, training) : b.forward(ps, x, training);
         }
         return x;
     }
 
     /** Set by the model for a recorded pass with gradient checkpointing, else null. */
-    Checkpoints checkpoints;
+    BlockSegments segments;
 
     /**
      * Inference on CPU: the image goes to channels-last host tokens (B, H, W, C) once, every block

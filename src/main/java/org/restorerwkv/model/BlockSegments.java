@@ -31,7 +31,7 @@ import java.util.function.Supplier;
  * block's graph at a time, for one more forward pass of the blocks (without a graph, on the fused
  * kernels). Without it, each block's graph is kept from the forward pass until its backward.
  */
-final class Checkpoints {
+final class BlockSegments {
 
     /** One block: its input as recorded (x) and detached (xd), output leaf (y); graph kept if not recomputed. */
     private static final class Segment {
@@ -57,7 +57,7 @@ final class Checkpoints {
     private final boolean recompute;
     private final List<Segment> segments = new ArrayList<>();
 
-    Checkpoints(boolean recompute) {
+    BlockSegments(boolean recompute) {
         this.recompute = recompute;
     }
 
