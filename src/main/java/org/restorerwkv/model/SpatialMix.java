@@ -12,6 +12,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import org.restorerwkv.wkv.BiWkv;
+import org.restorerwkv.wkv.NativeScalar;
 import org.restorerwkv.wkv.TokenLinear;
 import org.restorerwkv.wkv.OmniShiftKernel;
 import org.restorerwkv.wkv.TokenOps;
@@ -63,8 +64,11 @@ public final class SpatialMix extends TokenMixer {
         NDArray k = run(key, ps, s, training);
         NDArray v = run(value, ps, s, training);
         NDArray r = Activation.sigmoid(run(receptance, ps, s, training));
-        NDArray decay = ps.getValue(spatialDecay, x.getDevice(), training).div(len); // (R,C)
-        NDArray first = ps.getValue(spatialFirst, x.getDevice(), training).div(len);
+        // (divided by a libtorch-owned scalar: DJL's div(Number) frees its scalar under the backward)
+        NDArray sd = ps.getValue(spatialDecay, x.getDevice(), training);
+        NDArray sf = ps.getValue(spatialFirst, x.getDevice(), training);
+        NDArray decay = sd.div(NativeScalar.like(sd, len)); // (R,C)
+        NDArray first = sf.div(NativeScalar.like(sf, len));
         decay.attach(x.getManager()); // per-call values: not on the model's manager
         first.attach(x.getManager());
         boolean cpu = x.getDevice().equals(Device.cpu());

@@ -234,7 +234,9 @@ public final class Trainer {
      * differ in the last float bits here (libtorch's threaded CPU kernels), and one such 14-step run
      * in fourteen got a non-finite {@code spatial_decay} gradient from finite parameters and a finite
      * loss. A non-finite pass is therefore recomputed once; if it stays non-finite the step is skipped
-     * (no update, as mixed-precision loss scaling does) and NaN is returned.
+     * (no update, as mixed-precision loss scaling does) and NaN is returned. (A cause found later:
+     * DJL's {@code div(Number)} frees its scalar before the backward reads it; the model now divides
+     * by libtorch-owned scalars, see {@link org.restorerwkv.wkv.NativeScalar}.)
      */
     private double step(RestoreRwkv model, NDManager manager, Adam adam, Batch b, double lr) {
         try (NDManager scope = ParameterScope.open(model, manager)) {

@@ -108,7 +108,7 @@ public final class BiWkv {
         // carries: CL_j = sum_{j'<j} D^(j-1-j') aggLeft_j', CR_j = sum_{j'>j} D^(j'-1-j) aggRight_j', D = d^L,
         // as D^-j' and D^j' weighted prefix/suffix sums; chunk positions tau are centred on the sequence, so
         // exp(±w L tau) spans e^±|decay|/2 instead of e^±|decay|
-        NDArray wl = wc.mul(l); // (C,1,1)
+        NDArray wl = wc.mul(NativeScalar.like(wc, l)); // (C,1,1); a libtorch-owned scalar, see NativeScalar
         NDArray tau = m.arange(0, (int) n, 1, dt).sub((n - 1) / 2.0).reshape(1, n, 1);
         NDArray up = wl.mul(tau).exp(); // (C, n, 1)
         NDArray down = wl.mul(tau).neg().exp();
