@@ -149,15 +149,22 @@ public final class Bench {
                 BiWkv.differentiable(scope.create(w), scope.create(u), scope.create(k, s), scope.create(v, s)).toFloatArray();
             }
         };
-        warmFor(KERNEL_WARMUP_SECONDS, warmup, differentiable);
-        double diff = median(time(0, runs, differentiable));
         float[] y = new float[k.length];
         int side = (int) Math.sqrt(tokens);
         boolean square = side * side == tokens;
         Runnable fusedRun = () -> BiWkv.fused(w, u, k, v, y, 1, square ? side : 1, square ? side : tokens, channels, false);
+        warmFor(KERNEL_WARMUP_SECONDS, warmup, differentiable);
         warmFor(KERNEL_WARMUP_SECONDS, warmup, fusedRun);
-        double fused = median(time(0, runs, fusedRun));
-        return new double[] {diff, fused};
+        // alternating, so that a change in the machine's load between them affects both alike
+        double[] diff = new double[runs];
+        double[] fused = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            diff[i] = time(0, 1, differentiable)[0];
+            fused[i] = time(0, 1, fusedRun)[0];
+        }
+        Arrays.sort(diff);
+        Arrays.sort(fused);
+        return new double[] {median(diff), median(fused)};
     }
 
     /** Receives (restorations done, RSS in MB, of which the Java heap has committed heapMb). */
