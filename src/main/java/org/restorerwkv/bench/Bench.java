@@ -77,6 +77,7 @@ public final class Bench {
                                int warmup, int runs, Step step, NDManager manager) {
         RestoreRwkv model = RestoreRwkv.create(config, manager, 0);
         model.setCheckpointing(checkpointing);
+        model.setFusedTraining(true); // the trainer's setting
         float[] data = random(batch * config.inpChannels() * size * size, 1);
         Shape shape = new Shape(batch, config.inpChannels(), size, size);
         Runnable pass = () -> {

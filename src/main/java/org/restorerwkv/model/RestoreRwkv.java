@@ -143,8 +143,9 @@ public final class RestoreRwkv extends Module {
 
     /**
      * Gradient checkpointing: a recorded forward pass keeps only each RWKV block's input and output,
-     * and {@link #backward} runs every block again to backpropagate through it. Training memory then
-     * holds one block's graph at a time, for about one more forward pass of the blocks.
+     * and {@link #backward} (which the loss must then go through) runs every block again to
+     * backpropagate through it. Training memory then holds one block's graph at a time, for about
+     * one more forward pass of the blocks.
      */
     public void setCheckpointing(boolean on) {
         checkpointing = on;
@@ -154,12 +155,20 @@ public final class RestoreRwkv extends Module {
         return checkpointing;
     }
 
+    private boolean fusedTraining;
+
     /**
-     * Whether training uses the fused Bi-WKV pair (CPU, kernel not forced to the differentiable
-     * form): its forward and backward in Java, about twice as fast as autograd through DJL ops.
+     * Training with the fused Bi-WKV pair (on CPU, unless the kernel is forced to the differentiable
+     * form): its forward and backward in Java instead of autograd through DJL ops. The gradients are
+     * then complete only through {@link #backward}, not a plain {@code gc.backward(loss)}; hence
+     * opt-in (the trainer and {@code bench} turn it on).
      */
+    public void setFusedTraining(boolean on) {
+        fusedTraining = on;
+    }
+
     private boolean fusedTraining(NDArray x) {
-        return wkvKernel != WkvKernel.DIFFERENTIABLE && x.getDevice().equals(ai.djl.Device.cpu());
+        return fusedTraining && wkvKernel != WkvKernel.DIFFERENTIABLE && x.getDevice().equals(ai.djl.Device.cpu());
     }
 
     /**

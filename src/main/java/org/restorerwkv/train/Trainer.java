@@ -112,6 +112,7 @@ public final class Trainer {
         try (NDManager manager = NDManager.newBaseManager()) {
             RestoreRwkv model = RestoreRwkv.create(o.model(), manager, o.seed());
             model.setCheckpointing(o.checkpointing());
+            model.setFusedTraining(true); // step() backpropagates through model.backward
             Adam adam = new Adam(model.namedParameters(), 0.9, 0.999, 1e-8);
             long start = 0;
             double bestScore = Double.NEGATIVE_INFINITY;

@@ -104,6 +104,7 @@ class ReferenceParityTest {
         float[] out;
         model.setCheckpointing(checkpointing);
         model.setWkvKernel(kernel);
+        model.setFusedTraining(true); // AUTO on CPU: the fused pair; DIFFERENTIABLE: plain autograd
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray y = model.forward(input, true);
             NDArray l = y.sub(target).abs().mean();
@@ -113,6 +114,7 @@ class ReferenceParityTest {
         } finally {
             model.setCheckpointing(false);
             model.setWkvKernel(WkvKernel.AUTO);
+            model.setFusedTraining(false);
         }
         assertMaxAbs("out_train", expected("out_train.npy"), out, 1e-4);
         assertEquals(meta.get("l1_loss_train_mode").getAsDouble(), loss, 1e-5, "L1 loss");
