@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import org.restorerwkv.io.HostTensor;
-import org.restorerwkv.model.NativeArrays;
+import org.restorerwkv.wkv.NativeArrays;
 import org.restorerwkv.model.RestoreRwkv;
 
 /**

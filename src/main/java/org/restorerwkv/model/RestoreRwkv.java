@@ -138,7 +138,7 @@ public final class RestoreRwkv extends Module {
     }
 
     private boolean checkpointing;
-    /** The checkpointed blocks of the last recorded forward pass, for {@link #backward}. */
+    /** The block segments of the last recorded forward pass, for {@link #backward}. */
     private BlockSegments pending;
 
     /**
@@ -149,10 +149,6 @@ public final class RestoreRwkv extends Module {
      */
     public void setCheckpointing(boolean on) {
         checkpointing = on;
-    }
-
-    public boolean checkpointing() {
-        return checkpointing;
     }
 
     private boolean fusedTraining;
@@ -173,7 +169,8 @@ public final class RestoreRwkv extends Module {
 
     /**
      * Backpropagates a loss computed from the last {@code forward(x, true)} under {@code gc}:
-     * {@code gc.backward(loss)}, and with checkpointing on, the blocks' part (see {@link BlockSegments}).
+     * {@code gc.backward(loss)}, then, with checkpointing or fused training on, the blocks' part (see
+     * {@link BlockSegments}).
      */
     public void backward(GradientCollector gc, NDArray loss) {
         BlockSegments c = pending;

@@ -12,7 +12,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import org.restorerwkv.wkv.BiWkv;
-import org.restorerwkv.wkv.NativeScalar;
+import org.restorerwkv.wkv.NativeArrays;
 import org.restorerwkv.wkv.TokenLinear;
 import org.restorerwkv.wkv.OmniShiftKernel;
 import org.restorerwkv.wkv.TokenOps;
@@ -64,11 +64,11 @@ public final class SpatialMix extends TokenMixer {
         NDArray k = run(key, ps, s, training);
         NDArray v = run(value, ps, s, training);
         NDArray r = Activation.sigmoid(run(receptance, ps, s, training));
-        // (divided by a libtorch-owned scalar: DJL's div(Number) frees its scalar under the backward)
+        // divided by a libtorch-owned scalar: DJL's div(Number) frees its scalar under the backward
         NDArray sd = ps.getValue(spatialDecay, x.getDevice(), training);
         NDArray sf = ps.getValue(spatialFirst, x.getDevice(), training);
-        NDArray decay = sd.div(NativeScalar.like(sd, len)); // (R,C)
-        NDArray first = sf.div(NativeScalar.like(sf, len));
+        NDArray decay = sd.div(NativeArrays.scalarLike(sd, len)); // (R,C)
+        NDArray first = sf.div(NativeArrays.scalarLike(sf, len));
         decay.attach(x.getManager()); // per-call values: not on the model's manager
         first.attach(x.getManager());
         boolean cpu = x.getDevice().equals(Device.cpu());
@@ -120,7 +120,7 @@ public final class SpatialMix extends TokenMixer {
             vs[j + 1] = new float[kh.length];
             BiWkv.fused(ws[j], us[j], kh, vs[j], vs[j + 1], bsz, (int) h, (int) w, c, j % 2 == 1);
         }
-        // libtorch-owned copies: a create(float[]) tensor lives on a JVM direct buffer (see NativeArrays)
+        // libtorch-owned copies (see NativeArrays)
         NDArray y = NativeArrays.fromHost(k.getManager(), vs[recurrence], shape);
         y.setRequiresGradient(true);
         tape.add(() -> {

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import java.util.ArrayList;
 import java.util.List;
+import org.restorerwkv.wkv.NativeArrays;
 import org.restorerwkv.wkv.TokenOps;
 
 /** n RWKV blocks in sequence (the reference's nn.Sequential), keyed "0", "1", ... */
@@ -32,7 +33,7 @@ public final class Stage extends Module {
         return x;
     }
 
-    /** Set by the model for a recorded pass with gradient checkpointing, else null. */
+    /** Set by the model for a recorded pass cut into segments (see {@link BlockSegments}), else null. */
     BlockSegments segments;
 
     /**

@@ -237,7 +237,7 @@ public final class Trainer {
      * loss. A non-finite pass is therefore recomputed once; if it stays non-finite the step is skipped
      * (no update, as mixed-precision loss scaling does) and NaN is returned. (A cause found later:
      * DJL's {@code div(Number)} frees its scalar before the backward reads it; the model now divides
-     * by libtorch-owned scalars, see {@link org.restorerwkv.wkv.NativeScalar}.)
+     * by libtorch-owned scalars, see {@link org.restorerwkv.wkv.NativeArrays}.)
      */
     private double step(RestoreRwkv model, NDManager manager, Adam adam, Batch b, double lr) {
         try (NDManager scope = ParameterScope.open(model, manager)) {

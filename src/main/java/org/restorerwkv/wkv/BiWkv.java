@@ -108,7 +108,7 @@ public final class BiWkv {
         // carries: CL_j = sum_{j'<j} D^(j-1-j') aggLeft_j', CR_j = sum_{j'>j} D^(j'-1-j) aggRight_j', D = d^L,
         // as D^-j' and D^j' weighted prefix/suffix sums; chunk positions tau are centred on the sequence, so
         // exp(±w L tau) spans e^±|decay|/2 instead of e^±|decay|
-        NDArray wl = wc.mul(NativeScalar.like(wc, l)); // (C,1,1); a libtorch-owned scalar, see NativeScalar
+        NDArray wl = wc.mul(NativeArrays.scalarLike(wc, l)); // (C,1,1); a libtorch-owned scalar, see NativeArrays
         NDArray tau = m.arange(0, (int) n, 1, dt).sub((n - 1) / 2.0).reshape(1, n, 1);
         NDArray up = wl.mul(tau).exp(); // (C, n, 1)
         NDArray down = wl.mul(tau).neg().exp();
@@ -275,10 +275,7 @@ public final class BiWkv {
         float[] y = new float[(int) s.size()];
         fused(w.toFloatArray(), u.toFloatArray(), k.toFloatArray(), v.toFloatArray(), y,
                 bsz, height, width, ch, columnMajor);
-        // into libtorch-owned memory: create(float[]) would leave the tensor on a JVM direct buffer
-        NDArray out = k.getManager().create(s, DataType.FLOAT32);
-        out.toByteBuffer(true).asFloatBuffer().put(y);
-        return out;
+        return NativeArrays.fromHost(k.getManager(), y, s);
     }
 
     /** Per-thread scan buffers (exp(k - kmax) and the right sums), reused across calls. */
@@ -292,6 +289,31 @@ public final class BiWkv {
             }
         }
         return b;
+    }
+
+    /**
+     * e[s cb + c] = exp(k - max over the scan of k) in scan order, for the cb channels of the rows at
+     * {@code base + row * stride} (rows row0 + token(s)): gathered first, then exponentiated in one
+     * flat, branch-free loop, so that the recurrences need no exp at all.
+     */
+    private static void shiftedExp(float[] k, int base, int stride, long row0, int height, int width,
+                                   boolean columnMajor, int cb, double[] e) {
+        int len = height * width;
+        double[] kmax = new double[cb];
+        java.util.Arrays.fill(kmax, Double.NEGATIVE_INFINITY);
+        for (int s = 0; s < len; s++) {
+            int o = (int) (base + (row0 + token(s, height, width, columnMajor)) * stride);
+            for (int c = 0; c < cb; c++) {
+                e[s * cb + c] = k[o + c];
+                kmax[c] = Math.max(kmax[c], k[o + c]);
+            }
+        }
+        for (int s = 0; s < len; s++) {
+            for (int c = 0; c < cb; c++) {
+                e[s * cb + c] -= kmax[c];
+            }
+        }
+        expInPlace(e, len * cb);
     }
 
     /** exp(sign * a[c0 + c]) for c in [0, n): a channel block's decay (sign -1) or bonus (+1). */
@@ -311,29 +333,11 @@ public final class BiWkv {
         long row0 = (long) b * len;
         double[] decay = exps(w, c0, cb, -1); // exp(-w): one step of distance
         double[] bonus = exps(u, c0, cb, 1); // exp(u)
-        double[] kmax = new double[cb];
-        java.util.Arrays.fill(kmax, Double.NEGATIVE_INFINITY);
-        for (int t = 0; t < len; t++) {
-            int o = (int) (st.kOff() + (row0 + t) * st.k() + c0);
-            for (int c = 0; c < cb; c++) {
-                kmax[c] = Math.max(kmax[c], k[o + c]);
-            }
-        }
-        // e[s] = exp(k - kmax) in scan order: gathered first, then exponentiated in one flat,
-        // branch-free loop (the recurrences below then need no exp at all)
         double[][] buf = scanBuffers(len * cb);
         double[] e = buf[0];
         double[] rn = buf[1];
         double[] rd = buf[2];
-        for (int s = 0; s < len; s++) {
-            long row = row0 + token(s, height, width, columnMajor);
-            int ko = (int) (st.kOff() + row * st.k() + c0);
-            int q = s * cb;
-            for (int c = 0; c < cb; c++) {
-                e[q + c] = k[ko + c] - kmax[c];
-            }
-        }
-        expInPlace(e, len * cb);
+        shiftedExp(k, st.kOff() + c0, st.k(), row0, height, width, columnMajor, cb, e);
         double[] an = new double[cb];
         double[] ad = new double[cb];
         for (int s = len - 1; s >= 0; s--) {
@@ -439,8 +443,6 @@ public final class BiWkv {
         int[] off = ob[0]; // element offset of scan step s (row * ch + c0)
         double[] decay = exps(w, c0, cb, -1);
         double[] bonus = exps(u, c0, cb, 1);
-        double[] kmax = new double[cb];
-        java.util.Arrays.fill(kmax, Double.NEGATIVE_INFINITY);
         for (int s = 0; s < len; s++) {
             off[s] = (int) ((row0 + token(s, height, width, columnMajor)) * ch + c0);
         }
@@ -473,17 +475,11 @@ public final class BiWkv {
             gk = g[4];
             gv = g[5];
         }
-        for (int s = 0; s < len; s++) {
-            for (int c = 0; c < cb; c++) {
-                kmax[c] = Math.max(kmax[c], k[off[s] + c]);
-            }
+        if (columnMajor) { // the gathered rows: scan order, cb apart
+            shiftedExp(k, 0, cb, 0, 1, len, false, cb, e);
+        } else {
+            shiftedExp(k, c0, ch, row0, height, width, false, cb, e);
         }
-        for (int s = 0; s < len; s++) {
-            for (int c = 0; c < cb; c++) {
-                e[s * cb + c] = k[off[s] + c] - kmax[c];
-            }
-        }
-        expInPlace(e, len * cb);
         double[] a1 = new double[cb];
         double[] a2 = new double[cb];
         double[] a3 = new double[cb];
@@ -624,7 +620,7 @@ public final class BiWkv {
         private static final float NARROW_V_LIMIT = 1e15f;
         private static final double NARROW_CARRY_LIMIT = 1e30;
         /** Per-thread right sums of one float vector of channels down a chunk (num, den per row). */
-        private static final ThreadLocal<float[][]> NARROW = ThreadLocal.withInitial(() -> new float[2][0]);
+        private static final ThreadLocal<float[][]> NARROW = ThreadLocal.withInitial(() -> new float[1][0]);
 
         private Simd() {}
 
