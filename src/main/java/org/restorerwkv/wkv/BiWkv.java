@@ -619,8 +619,11 @@ public final class BiWkv {
          */
         private static final float NARROW_V_LIMIT = 1e15f;
         private static final double NARROW_CARRY_LIMIT = 1e30;
-        /** Per-thread right sums of one float vector of channels down a chunk (num, den per row). */
-        private static final ThreadLocal<float[][]> NARROW = ThreadLocal.withInitial(() -> new float[1][0]);
+        /**
+         * Per-thread buffers of the float-lane path: the right sums of one vector of channels down a
+         * chunk (num, den per row), and a chunk's aggregates or carries as floats.
+         */
+        private static final ThreadLocal<float[][]> NARROW = ThreadLocal.withInitial(() -> new float[2][0]);
 
         private Simd() {}
 
@@ -1057,7 +1060,7 @@ public final class BiWkv {
                 int n = rows(b, j, offs);
                 int o = base(b, j);
                 int lanes = FP.length();
-                float[] sums = new float[5 * lanes];
+                float[] sums = narrowBuffer(1, 5 * lanes);
                 for (int g = 0; g < ch; g += lanes) {
                     FloatVector mx = FloatVector.broadcast(FP, Float.NEGATIVE_INFINITY);
                     for (int s = 0; s < n; s++) {
@@ -1105,6 +1108,15 @@ public final class BiWkv {
                 }
             }
 
+            /** This thread's float-lane buffer {@code slot}, at least {@code size} long. */
+            private float[] narrowBuffer(int slot, int size) {
+                float[][] nb = NARROW.get();
+                if (nb[slot].length < size) {
+                    nb[slot] = new float[size];
+                }
+                return nb[slot];
+            }
+
             /**
              * Step 3 in float lanes, as {@link #emit}: per vector of channels a backward pass keeps
              * the right sums entering each row, a forward pass adds the left sums and the row's own
@@ -1112,7 +1124,7 @@ public final class BiWkv {
              */
             void emitNarrow(int i) {
                 int o = base(i / chunks, i % chunks);
-                float[] carry = new float[4 * ch]; // CL num, CL den, CR num, CR den
+                float[] carry = narrowBuffer(1, 4 * ch); // CL num, CL den, CR num, CR den
                 for (int a = 0; a < 4; a++) {
                     for (int c = 0; c < ch; c++) {
                         double x = agg[o + (5 + a) * cp + c];
@@ -1126,11 +1138,7 @@ public final class BiWkv {
                 int[] offs = offsets();
                 int n = rows(i / chunks, i % chunks, offs);
                 int lanes = FP.length();
-                float[][] nb = NARROW.get();
-                if (nb[0].length < 2 * lanes * chunkLen) {
-                    nb[0] = new float[2 * lanes * chunkLen];
-                }
-                float[] rs = nb[0];
+                float[] rs = narrowBuffer(0, 2 * lanes * chunkLen);
                 for (int g = 0; g < ch; g += lanes) {
                     FloatVector dh = FloatVector.fromArray(FP, decayHi, g);
                     FloatVector dl = FloatVector.fromArray(FP, decayLo, g);
