@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
@@ -177,19 +178,38 @@ public final class Bench {
      * Restores one random (size, size) slice n times through {@link Restorer}, reporting RSS before
      * the first, after the first, at each tenth of the way and at the end: a leak shows as growth
      * after the first restoration (which allocates the reusable buffers).
+     *
+     * @return RSS in MB after each restoration (index i - 1 for restoration i)
      */
-    public static void leak(ModelConfig config, int size, int n, NDManager manager, RssReport report) {
+    public static double[] leak(ModelConfig config, int size, int n, NDManager manager, RssReport report) {
         RestoreRwkv model = RestoreRwkv.create(config, manager, 0);
         Restorer restorer = new Restorer(model, manager, 1);
         HostTensor slice = new HostTensor(new long[] {size, size}, random(size * size, 1));
         report.accept(0, rssMb(), heapMb());
         int step = Math.max(1, n / 10);
+        double[] rss = new double[n];
         for (int i = 1; i <= n; i++) {
             restorer.restore(slice);
+            rss[i - 1] = rssMb();
             if (i == 1 || i % step == 0 || i == n) {
-                report.accept(i, rssMb(), heapMb());
+                report.accept(i, rss[i - 1], heapMb());
             }
         }
+        return rss;
+    }
+
+    /**
+     * One line on RSS after each of n restorations: after the first, the lowest, the highest and the
+     * last, and the spread (highest - lowest) and change (last - first) as percentages of the first.
+     */
+    public static String leakSummary(double[] rss) {
+        double lo = Arrays.stream(rss).min().orElse(Double.NaN);
+        double hi = Arrays.stream(rss).max().orElse(Double.NaN);
+        double first = rss[0];
+        double last = rss[rss.length - 1];
+        return String.format(Locale.ROOT, "RSS over restorations 1..%d: first %.0f, lowest %.0f, highest %.0f, last %.0f MB;"
+                + " spread %.1f%%, change %+.1f%% of the first", rss.length, first, lo, hi, last,
+                100 * (hi - lo) / first, 100 * (last - first) / first);
     }
 
     /** Peak resident set size of this process (VmHWM), in MB; NaN where /proc is absent. */

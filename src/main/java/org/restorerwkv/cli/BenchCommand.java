@@ -88,9 +88,10 @@ public final class BenchCommand implements Callable<Integer> {
                 if (leak < 1) {
                     throw new IllegalArgumentException("--leak N needs N >= 1");
                 }
-                Bench.leak(c, sizes[0], leak, manager, (i, rss, heap) ->
+                double[] rss = Bench.leak(c, sizes[0], leak, manager, (i, r, heap) ->
                         System.out.printf(Locale.ROOT, "  restoration %5d: RSS %8.0f MB (Java heap committed %6.0f MB)%n",
-                                i, rss, heap));
+                                i, r, heap));
+                System.out.println(Bench.leakSummary(rss));
                 return 0;
             }
             double peak = Bench.matmulPeakGflops(manager, 1024);

@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
             "  make-dataset --task pet-lowcount --fraction 0.25 --pet-from-t1 \\",
             "      --input t1 --out data",
             "  make-dataset --task mri-sr --scale 4 --train t1/train --validation t1/val \\",
-            "      --test t1/test --out data --min-content 0.05"})
+            "      --test t1/test --out data --min-content 0.05 --train-axes 0,1,2"})
 public final class MakeDatasetCommand implements Callable<Integer> {
 
     @Mixin
@@ -66,6 +66,12 @@ public final class MakeDatasetCommand implements Callable<Integer> {
 
     @Option(names = "--format", paramLabel = "npy|nii.gz", description = "Pair file format (default: ${DEFAULT-VALUE}).")
     String format = "npy";
+
+    @Option(names = "--train-axes", split = ",", paramLabel = "A[,A...]", description = "Slice every train scan along"
+            + " these axes, each written as its own pair STEM.axisN (0 = stored slices, 1 = one per row, 2 = one per"
+            + " column; for isotropic volumes, three views of the anatomy); validation and test keep the stored"
+            + " slices (default: 0).")
+    int[] trainAxes = {0};
 
     @Option(names = "--pet-from-t1", description = "pet-lowcount only: the inputs are T1 MRIs; HQ is their pet-phantom"
             + " and LQ its low-count version (mode defaults to noiseless-input).")
@@ -104,7 +110,7 @@ public final class MakeDatasetCommand implements Callable<Integer> {
         }
         DatasetBuilder builder = new DatasetBuilder(sim, phantom,
                 DatasetBuilder.parseSplit(split == null ? "0.8,0.1,0.1" : split), seed,
-                DatasetBuilder.Format.parse(format), simulation.threads, minContent);
+                DatasetBuilder.Format.parse(format), simulation.threads, minContent, trainAxes);
         for (Path dir : input != null ? List.of(input) : List.copyOf(folders.values())) {
             if (!Files.isDirectory(dir)) {
                 throw new InvalidInputException(dir, "not a folder of scans");
@@ -112,8 +118,9 @@ public final class MakeDatasetCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         DatasetBuilder.Result r = input != null ? builder.build(input, out) : builder.build(folders, out);
-        System.err.printf(Locale.ROOT, "made %s: %d scans (train %d, validation %d, test %d), manifest %s (%.2f s)%n",
-                r.modalityDir(), r.entries().size(), r.counts()[0], r.counts()[1], r.counts()[2], r.manifest(),
+        System.err.printf(Locale.ROOT, "made %s: %d pairs from %d scans (train %d, validation %d, test %d), manifest"
+                + " %s (%.2f s)%n", r.modalityDir(), r.entries().size(), r.counts()[0] + r.counts()[1] + r.counts()[2],
+                r.counts()[0], r.counts()[1], r.counts()[2], r.manifest(),
                 (System.nanoTime() - t0) / 1e9);
         return 0;
     }

@@ -102,7 +102,7 @@ public final class DatasetBuilder {
      * range [first, end) of the scan's slices kept (see {@link #contentRange}).
      */
     public record Entry(String scan, String file, String split, long seed, int[] shape, int[] slices,
-            String simulation) {}
+            String simulation, int axis) {}
 
     /** The dataset written: the modality folder, the manifest and one entry per scan in name order. */
     public record Result(Path modalityDir, Path manifest, List<Entry> entries, int[] counts) {}
@@ -114,6 +114,7 @@ public final class DatasetBuilder {
     private final Format format;
     private final int threads;
     private final double minContent;
+    private final int[] trainAxes;
 
     /**
      * @param simulation the degradation (ct-lowdose, mri-sr or pet-lowcount)
@@ -132,6 +133,22 @@ public final class DatasetBuilder {
      */
     public DatasetBuilder(Simulation simulation, Simulation phantom, double[] fractions, long seed, Format format,
             int threads, double minContent) {
+        this(simulation, phantom, fractions, seed, format, threads, minContent, new int[] {0});
+    }
+
+    /**
+     * @param trainAxes the axes along which each train scan is sliced, each written as its own pair
+     *     ({@link #pairStem}): 0 the stored slices, 1 one slice per row, 2 one per column (for an
+     *     isotropic volume, three views of the anatomy). Validation and test scans keep axis 0, so
+     *     they are evaluated as acquired.
+     */
+    public DatasetBuilder(Simulation simulation, Simulation phantom, double[] fractions, long seed, Format format,
+            int threads, double minContent, int[] trainAxes) {
+        if (trainAxes.length == 0 || Arrays.stream(trainAxes).distinct().count() != trainAxes.length
+                || Arrays.stream(trainAxes).anyMatch(a -> a < 0 || a > 2)) {
+            throw new IllegalArgumentException("train axes must be distinct values of 0, 1, 2, got "
+                    + Arrays.toString(trainAxes));
+        }
         if (!(minContent >= 0 && minContent <= 1)) {
             throw new IllegalArgumentException("min-content must be in [0, 1], got " + minContent);
         }
@@ -154,6 +171,7 @@ public final class DatasetBuilder {
         this.format = format;
         this.threads = threads;
         this.minContent = minContent;
+        this.trainAxes = trainAxes.clone();
     }
 
     /** Parses "0.8,0.1,0.1" (three fractions; "a/b" accepted). */
@@ -354,11 +372,13 @@ public final class DatasetBuilder {
         }
         Map<String, Scan> files = new LinkedHashMap<>();
         for (Assigned a : scans) {
-            String file = stem(a.scan()) + format.extension();
-            Scan before = files.put(a.split() + "/" + file, a.scan());
-            if (before != null) {
-                throw new InvalidInputException(a.scan().source(), "scans '" + before.name() + "' and '"
-                        + a.scan().name() + "' would both be written as " + file + " in " + a.split());
+            for (int axis : axes(a.split())) {
+                String file = pairStem(a.scan(), axis) + format.extension();
+                Scan before = files.put(a.split() + "/" + file, a.scan());
+                if (before != null) {
+                    throw new InvalidInputException(a.scan().source(), "scans '" + before.name() + "' and '"
+                            + a.scan().name() + "' would both be written as " + file + " in " + a.split());
+                }
             }
         }
 
@@ -367,7 +387,7 @@ public final class DatasetBuilder {
         List<Entry> entries = new ArrayList<>();
         try {
             for (Assigned a : scans) {
-                entries.add(write(a.scan(), a.split(), tmp));
+                entries.addAll(write(a.scan(), a.split(), tmp));
             }
             Files.move(tmp, modalityDir); // a rename within ROOT
         } catch (IOException | RuntimeException | Error e) {
@@ -382,12 +402,31 @@ public final class DatasetBuilder {
         return new Result(modalityDir, manifest, entries, counts);
     }
 
-    private Entry write(Scan s, String part, Path tree) throws IOException {
-        Volume hq = VolumeFormats.read(s.source());
+    private int[] axes(String split) {
+        return split.equals(Split.TRAIN.folderName()) ? trainAxes : new int[] {0};
+    }
+
+    /** The file stem of a scan's pair sliced along {@code axis}: the scan's stem, plus ".axisN" for N > 0. */
+    public static String pairStem(Scan scan, int axis) {
+        return stem(scan) + (axis == 0 ? "" : ".axis" + axis);
+    }
+
+    /** The pairs of one scan, one per axis of its split. */
+    private List<Entry> write(Scan s, String part, Path tree) throws IOException {
+        Volume stored = VolumeFormats.read(s.source());
+        List<Entry> out = new ArrayList<>();
+        for (int axis : axes(part)) {
+            out.add(write(s, stored.resliced(axis), axis, part, tree));
+        }
+        return out;
+    }
+
+    private Entry write(Scan s, Volume hq, int axis, String part, Path tree) throws IOException {
         if (phantom != null) {
             hq = Simulation.apply(hq, bind(phantom, hq, s).op(), 0, threads, s.source());
         }
-        long scanSeed = scanSeed(seed, s.name());
+        // axis 0 keeps the seed simulate --seed would use; other views get their own noise
+        long scanSeed = scanSeed(seed, axis == 0 ? s.name() : s.name() + "#axis" + axis);
         Simulation.Bound bound = bind(simulation, hq, s);
         Volume lq = Simulation.apply(hq, bound.op(), scanSeed, threads, s.source());
         // cropped after the degradation, so that slice k keeps the noise of simulate's slice k
@@ -396,12 +435,12 @@ public final class DatasetBuilder {
             hq = slices(hq, range[0], range[1]);
             lq = slices(lq, range[0], range[1]);
         }
-        String file = stem(s) + format.extension();
+        String file = pairStem(s, axis) + format.extension();
         Path dir = tree.resolve(part);
         VolumeFormats.write(dir.resolve("HQ").resolve(file), hq);
         VolumeFormats.write(dir.resolve("LQ").resolve(file), lq);
         return new Entry(s.name(), file, part, scanSeed, new int[] {hq.depth(), hq.height(), hq.width()},
-                range, bound.description());
+                range, bound.description(), axis);
     }
 
     /**
@@ -488,11 +527,13 @@ public final class DatasetBuilder {
             m.put("inputs", input.get("inputs"));
         }
         m.put("min_content", minContent);
+        m.put("train_axes", trainAxes);
         List<Map<String, Object>> scans = new ArrayList<>();
         for (Entry e : entries) {
             Map<String, Object> s = new LinkedHashMap<>();
             s.put("scan", e.scan());
             s.put("file", e.file());
+            s.put("axis", e.axis());
             s.put("split", e.split());
             s.put("seed", e.seed());
             s.put("shape", e.shape());

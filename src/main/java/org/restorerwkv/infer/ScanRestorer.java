@@ -6,6 +6,7 @@ import org.restorerwkv.data.IntensityScaling;
 import org.restorerwkv.data.Modality;
 import org.restorerwkv.io.DicomDataset;
 import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.io.Reslice;
 import org.restorerwkv.io.Volume;
 
 /**

@@ -113,6 +113,33 @@ public record Volume(int depth, int height, int width, float[] voxels, double[] 
         return new Volume(newDepth, newHeight, newWidth, newVoxels, sp, a, nifti, dicom);
     }
 
+    /**
+     * The same voxels stacked as slices along {@code axis} ({@link Reslice#shape}: 0 = this volume,
+     * 1 = one slice per row, 2 = one slice per column), with spacing and affine permuted to match, so
+     * every voxel keeps its world position. Source metadata is dropped: it describes the stored slices.
+     */
+    public Volume resliced(int axis) {
+        int[] s = Reslice.shape(depth, height, width, axis);
+        if (axis == 0) {
+            return this;
+        }
+        // new (i', j', k') = axis 1: (i, k, j); axis 2: (j, k, i). Affine columns 0, 1, 2 go with i, j, k,
+        // spacing is (k, j, i).
+        int[] fromColumn = axis == 1 ? new int[] {0, 2, 1} : new int[] {1, 2, 0};
+        double[] a = affine.clone();
+        for (int r = 0; r < 3; r++) {
+            for (int c = 0; c < 3; c++) {
+                a[4 * r + c] = affine[4 * r + fromColumn[c]];
+            }
+        }
+        double[] sp = new double[3];
+        for (int c = 0; c < 3; c++) {
+            sp[2 - c] = spacing[2 - fromColumn[c]];
+        }
+        return new Volume(s[0], s[1], s[2], Reslice.forward(voxels, depth, height, width, axis), sp, a, null,
+                List.of());
+    }
+
     /** The voxels as a (D, H, W) tensor sharing the array. */
     public HostTensor toHostTensor() {
         return new HostTensor(new long[] {depth, height, width}, voxels);

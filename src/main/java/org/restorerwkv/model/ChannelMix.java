@@ -49,7 +49,7 @@ public final class ChannelMix extends TokenMixer {
         float[] shifted = hb.floats("shifted", (long) rows * c);
         OmniShiftKernel.apply(normed, omniShift.taps(), shifted, bsz, h, w, c);
         float[] kv = hb.floats("out", (long) rows * c);
-        float[] r = hb.floats("gate", (long) rows * c);
+        float[] r = normed; // dead after the shift: the receptance reuses it (one image-sized buffer less)
         NDArray wk = SpatialMix.weight(key);
         NDArray wv = SpatialMix.weight(value);
         int hidden = (int) wk.getShape().get(0); // 4C

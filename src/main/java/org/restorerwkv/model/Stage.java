@@ -49,7 +49,8 @@ public final class Stage extends Module {
         int len = h * w;
         long n = (long) bsz * c * len;
         HostBuffers hb = HostBuffers.get();
-        float[] planes = HostBuffers.read(x, hb.floats("planes", n));
+        // the blocks' shift buffer is free outside them: it holds the (B, C, H, W) planes on the way in and out
+        float[] planes = HostBuffers.read(x, hb.floats("shifted", n));
         float[] tokens = hb.floats("residual", n);
         TokenOps.toTokens(planes, tokens, bsz, len, c);
         for (RwkvBlock b : blocks) {

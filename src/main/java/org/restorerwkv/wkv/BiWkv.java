@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -300,7 +301,7 @@ public final class BiWkv {
                                    boolean columnMajor, int cb, double[] e) {
         int len = height * width;
         double[] kmax = new double[cb];
-        java.util.Arrays.fill(kmax, Double.NEGATIVE_INFINITY);
+        Arrays.fill(kmax, Double.NEGATIVE_INFINITY);
         for (int s = 0; s < len; s++) {
             int o = (int) (base + (row0 + token(s, height, width, columnMajor)) * stride);
             for (int c = 0; c < cb; c++) {
@@ -352,8 +353,8 @@ public final class BiWkv {
                 ad[c] = ad[c] * decay[c] + ek;
             }
         }
-        java.util.Arrays.fill(an, 0);
-        java.util.Arrays.fill(ad, 0);
+        Arrays.fill(an, 0);
+        Arrays.fill(ad, 0);
         for (int s = 0; s < len; s++) {
             long row = row0 + token(s, height, width, columnMajor);
             int vo = (int) (st.vOff() + row * st.v() + c0);
@@ -493,7 +494,7 @@ public final class BiWkv {
             }
         }
         // right to left: a5 the denominator's right sum; a1, a2 those of p, q; a3, a4 distance-weighted
-        java.util.Arrays.fill(a1, 0);
+        Arrays.fill(a1, 0);
         double[] gwSum = new double[cb];
         double[] guSum = new double[cb];
         for (int s = len - 1; s >= 0; s--) {
@@ -519,10 +520,10 @@ public final class BiWkv {
             }
         }
         // left to right: a1, a2 the left sums of p, q; a3, a4 distance-weighted
-        java.util.Arrays.fill(a1, 0);
-        java.util.Arrays.fill(a2, 0);
-        java.util.Arrays.fill(a3, 0);
-        java.util.Arrays.fill(a4, 0);
+        Arrays.fill(a1, 0);
+        Arrays.fill(a2, 0);
+        Arrays.fill(a3, 0);
+        Arrays.fill(a4, 0);
         for (int s = 0; s < len; s++) {
             for (int c = 0; c < cb; c++) {
                 int q0 = s * cb + c;
@@ -631,6 +632,8 @@ public final class BiWkv {
         private static final ThreadLocal<double[][]> CHUNK = ThreadLocal.withInitial(() -> new double[4][0]);
         /** Per-thread row offsets of a chunk: k, v, y per row. */
         private static final ThreadLocal<int[][]> OFFSETS = ThreadLocal.withInitial(() -> new int[1][0]);
+        /** Per-thread per-chunk aggregates and carries of one call ({@link Kernel#agg}). */
+        private static final ThreadLocal<double[][]> AGGREGATES = ThreadLocal.withInitial(() -> new double[1][0]);
 
         /** Scan steps per chunk: about 128 KiB of float64 per buffer, so the five stay in L2. */
         private static int chunkLength(int paddedChannels) {
@@ -726,7 +729,7 @@ public final class BiWkv {
                     bonus[c] = Math.exp(u[c]);
                     chunkDecay[c] = Math.exp(-rate[c] * chunkLen);
                 }
-                agg = new double[bsz * chunks * 9 * cp];
+                agg = aggregates(bsz * chunks * 9 * cp);
                 double wmax = 0;
                 for (int c = 0; c < ch; c++) {
                     wmax = Math.max(wmax, Math.abs(rate[c]));
@@ -1106,6 +1109,22 @@ public final class BiWkv {
                         }
                     }
                 }
+            }
+
+            /**
+             * This thread's aggregate array, zeroed, at least {@code size} long: a fresh one per call
+             * was megabytes (9 x 769 chunks x 48 channels of float64 per call at 512 x 512) that the
+             * JVM heap grew to hold between collections.
+             */
+            private static double[] aggregates(int size) {
+                double[][] a = AGGREGATES.get();
+                if (a[0].length < size) {
+                    a[0] = null; // collectable while its successor is allocated
+                    a[0] = new double[size];
+                } else {
+                    Arrays.fill(a[0], 0, size, 0);
+                }
+                return a[0];
             }
 
             /** This thread's float-lane buffer {@code slot}, at least {@code size} long. */

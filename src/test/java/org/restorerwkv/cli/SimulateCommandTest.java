@@ -153,7 +153,7 @@ class SimulateCommandTest {
         Path root = dir.resolve("root");
         String err = runCapturingErr(0, "make-dataset", "--task", "ct-lowdose", "--dose", "0.5", "--param", "views=40",
                 "--input", in.toString(), "--out", root.toString(), "--seed", "4");
-        assertTrue(err.contains("5 scans (train 3, validation 1, test 1)"), err);
+        assertTrue(err.contains("5 pairs from 5 scans (train 3, validation 1, test 1)"), err);
         for (String part : new String[] {"train", "validation", "test"}) {
             for (String q : new String[] {"LQ", "HQ"}) {
                 assertTrue(Files.isDirectory(root.resolve("CT").resolve(part).resolve(q)), part + "/" + q);

@@ -185,6 +185,49 @@ class DatasetBuilderTest {
     }
 
     @Test
+    void trainAxesWriteOnePairPerViewWithVoxelsKeepingTheirWorldPosition() throws Exception {
+        Path train = Files.createDirectories(dir.resolve("train"));
+        Path test = Files.createDirectories(dir.resolve("test"));
+        Files.copy(TestResources.path("io/ch2_crop_int16.nii.gz"), train.resolve("ch2.nii.gz"));
+        Files.copy(TestResources.path("io/ch2_crop_int16.nii.gz"), test.resolve("held.nii.gz"));
+        Simulation sim = Simulation.parse("mri-sr", Map.of("scale", "4"));
+        DatasetBuilder b = new DatasetBuilder(sim, null, SPLIT, 1, DatasetBuilder.Format.NIFTI_GZ, 2, 0,
+                new int[] {0, 1, 2});
+        DatasetBuilder.Result r = b.build(Map.of(Split.TRAIN, train, Split.TEST, test), dir.resolve("root"));
+        assertEquals(List.of("ch2.nii.gz", "ch2.axis1.nii.gz", "ch2.axis2.nii.gz", "held.nii.gz"),
+                r.entries().stream().map(DatasetBuilder.Entry::file).toList());
+        assertEquals(Set.of("ch2.nii.gz", "ch2.axis1.nii.gz", "ch2.axis2.nii.gz"), names(dir.resolve("root/MRI/train/HQ")));
+        assertEquals(Set.of("held.nii.gz"), names(dir.resolve("root/MRI/test/LQ")), "test keeps the stored slices only");
+        Volume src = VolumeFormats.read(train.resolve("ch2.nii.gz"));
+        for (int axis = 1; axis <= 2; axis++) {
+            Volume hq = VolumeFormats.read(dir.resolve("root/MRI/train/HQ/ch2.axis" + axis + ".nii.gz"));
+            Volume lq = VolumeFormats.read(dir.resolve("root/MRI/train/LQ/ch2.axis" + axis + ".nii.gz"));
+            int[] shape = axis == 1 ? new int[] {src.height(), src.depth(), src.width()}
+                    : new int[] {src.width(), src.depth(), src.height()};
+            assertArrayEquals(shape, new int[] {hq.depth(), hq.height(), hq.width()}, "axis " + axis);
+            // every voxel of the view sits where the stored voxel with its value sits
+            for (int[] ijk : new int[][] {{0, 0, 0}, {3, 5, 2}, {hq.width() - 1, hq.height() - 1, hq.depth() - 1}}) {
+                int i = ijk[0];
+                int j = ijk[1];
+                int k = ijk[2];
+                int[] stored = axis == 1 ? new int[] {i, k, j} : new int[] {k, i, j}; // (i, j, k) of the source
+                assertEquals(src.get(stored[2], stored[1], stored[0]), hq.get(k, j, i), "axis " + axis);
+                assertArrayEquals(src.worldOf(stored[0], stored[1], stored[2]), hq.worldOf(i, j, k), 1e-4);
+            }
+            // the LQ view is the slice-wise degradation of the HQ view, as simulate would make it
+            long seed = r.entries().get(axis).seed();
+            for (int k : new int[] {0, hq.depth() / 2}) {
+                assertArrayEquals(sim.bind(hq).op().apply(hq.slice(k), hq.height(), hq.width(),
+                        org.restorerwkv.degrade.Seeds.forSlice(seed, k)), lq.slice(k), 1e-3f, "axis " + axis);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> new DatasetBuilder(sim, null, SPLIT, 1,
+                DatasetBuilder.Format.NPY, 1, 0, new int[] {0, 0}));
+        assertThrows(IllegalArgumentException.class, () -> new DatasetBuilder(sim, null, SPLIT, 1,
+                DatasetBuilder.Format.NPY, 1, 0, new int[] {3}));
+    }
+
+    @Test
     void petFromT1MakesPhantomPairs() throws Exception {
         Path in = Files.createDirectories(dir.resolve("t1"));
         Files.copy(TestResources.path("io/brain_series.crop.npy"), in.resolve("a.npy"));

@@ -1,4 +1,4 @@
-package org.restorerwkv.infer;
+package org.restorerwkv.io;
 
 /**
  * Reorders a (D, H, W) voxel block so that slices are taken along another axis, and back. Axis 0
