@@ -67,7 +67,7 @@ public final class MakeDatasetCommand implements Callable<Integer> {
     @Option(names = "--format", paramLabel = "npy|nii.gz", description = "Pair file format (default: ${DEFAULT-VALUE}).")
     String format = "npy";
 
-    @Option(names = "--train-axes", split = ",", paramLabel = "A[,A...]", description = "Slice every train scan along"
+    @Option(names = "--train-axes", split = ",", paramLabel = "A", description = "Slice every train scan along"
             + " these axes, each written as its own pair STEM.axisN (0 = stored slices, 1 = one per row, 2 = one per"
             + " column; for isotropic volumes, three views of the anatomy); validation and test keep the stored"
             + " slices (default: 0).")
