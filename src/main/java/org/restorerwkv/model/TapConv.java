@@ -1,7 +1,9 @@
 package org.restorerwkv.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -68,6 +70,8 @@ public final class TapConv extends AbstractBlock {
         }
         if (kernel == 1) {
             y = w.reshape(cout, cin).matMul(x.reshape(bsz, cin, h * wd)); // (B, out, HW)
+        } else if (!JniUtils.isGradMode() && bsz * kernel * kernel * cin * h * wd <= im2colMaxFloats) {
+            y = im2col(x, w, kernel, bsz, cin, cout, h, wd);
         } else {
             NDArray xp = x.pad(new Shape(p, p, p, p), 0); // (B, in, H+2p, W+2p)
             // not recording gradients: accumulate in place and free each tap's temporaries at once,
@@ -103,6 +107,43 @@ public final class TapConv extends AbstractBlock {
         }
         return y.reshape(bsz, cout, h, wd);
     }
+
+    /**
+     * Inference: the k*k shifted copies stacked into one (B, k*k*in, H*W) matrix and one product with
+     * the weight as (out, k*k*in), instead of k*k products of inner size {@code in} (1 to 64 in the
+     * light model, where the BLAS is far from its peak) and k*k - 1 accumulations.
+     */
+    private static NDArray im2col(NDArray x, NDArray w, int kernel, long bsz, long cin, long cout, long h, long wd) {
+        int p = kernel / 2;
+        try (NDManager scope = x.getManager().newSubManager()) {
+            NDArray xp = x.pad(new Shape(p, p, p, p), 0);
+            xp.attach(scope);
+            NDList taps = new NDList(kernel * kernel);
+            for (int dy = 0; dy < kernel; dy++) {
+                for (int dx = 0; dx < kernel; dx++) {
+                    NDArray t = xp.get(new NDIndex(":, :, {}:{}, {}:{}", dy, dy + h, dx, dx + wd)); // (B, in, H, W)
+                    t.attach(scope);
+                    taps.add(t);
+                }
+            }
+            NDArray cols = NDArrays.stack(taps, 1).reshape(bsz, kernel * kernel * cin, h * wd); // tap-major, then in
+            cols.attach(scope);
+            NDArray wm = w.transpose(0, 2, 3, 1).reshape(cout, kernel * kernel * cin); // (out, (dy, dx, in))
+            wm.attach(scope);
+            NDArray y = wm.matMul(cols); // (B, out, HW)
+            y.attach(x.getManager());
+            return y;
+        }
+    }
+
+    /**
+     * Largest stacked matrix (floats) for {@link #im2col}; above it the taps are summed one by one,
+     * which needs only one shifted copy at a time (the default model's full-resolution convolutions).
+     */
+    static final long IM2COL_MAX_FLOATS = 1L << 24;
+
+    /** The limit in use: {@link #IM2COL_MAX_FLOATS}, lowered only by tests to run the tap-by-tap form. */
+    static volatile long im2colMaxFloats = IM2COL_MAX_FLOATS;
 
     /**
      * Largest cin x cout for the grouped form in training. Measured (forward + backward, 2 threads): 1

@@ -48,6 +48,36 @@ class TapConvTest {
         }
     }
 
+    /** Inference (no gradients): the stacked form and the tap-by-tap form, against float64. */
+    @ParameterizedTest
+    @CsvSource({"1,1,16,3,64,64", "2,16,8,3,32,40", "1,32,1,3,48,48", "3,12,7,5,24,20", "1,24,12,1,20,36"})
+    void inferenceFormsEqualTheFloat64Convolution(int b, int cin, int cout, int k, int h, int w) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Engine.getInstance().setRandomSeed(11);
+            NDArray x = m.randomUniform(-2, 2, new Shape(b, cin, h, w));
+            NDArray wt = m.randomUniform(-1, 1, new Shape(cout, cin, k, k));
+            NDArray bias = m.randomUniform(-1, 1, new Shape(cout));
+            float[] e = Conv2d.conv2d(x.toType(DataType.FLOAT64, true), wt.toType(DataType.FLOAT64, true),
+                    bias.toType(DataType.FLOAT64, true), new Shape(1, 1), new Shape(k / 2, k / 2)).singletonOrThrow()
+                    .toType(DataType.FLOAT32, true).toFloatArray();
+            for (long limit : new long[] {TapConv.IM2COL_MAX_FLOATS, 0}) {
+                TapConv.im2colMaxFloats = limit;
+                try {
+                    float[] a = TapConv.conv(x, wt, bias, k).toFloatArray();
+                    double scale = 1;
+                    double d = 0;
+                    for (int j = 0; j < a.length; j++) {
+                        scale = Math.max(scale, Math.abs(e[j]));
+                        d = Math.max(d, Math.abs(a[j] - e[j]));
+                    }
+                    assertTrue(d <= 1e-5 * scale, "limit " + limit + ": max |diff| " + d + " (scale " + scale + ")");
+                } finally {
+                    TapConv.im2colMaxFloats = TapConv.IM2COL_MAX_FLOATS;
+                }
+            }
+        }
+    }
+
     /** The depthwise convolutions Omni-Shift trains with stay on libtorch: guard that they are exact. */
     @ParameterizedTest
     @CsvSource({"2,12,1,64,64", "2,12,3,64,64", "4,16,5,40,24", "1,48,5,96,96"})
