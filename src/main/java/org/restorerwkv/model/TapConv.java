@@ -70,13 +70,10 @@ public final class TapConv extends AbstractBlock {
         }
         if (kernel == 1) {
             y = w.reshape(cout, cin).matMul(x.reshape(bsz, cin, h * wd)); // (B, out, HW)
-        } else if (!JniUtils.isGradMode() && bsz * kernel * kernel * cin * h * wd <= im2colMaxFloats) {
+        } else if (!JniUtils.isGradMode()) {
             y = im2col(x, w, kernel, bsz, cin, cout, h, wd);
         } else {
             NDArray xp = x.pad(new Shape(p, p, p, p), 0); // (B, in, H+2p, W+2p)
-            // not recording gradients: accumulate in place and free each tap's temporaries at once,
-            // instead of keeping k*k shifted copies and partial sums until the caller's scope closes
-            boolean inference = !JniUtils.isGradMode();
             y = null;
             for (int dy = 0; dy < kernel; dy++) {
                 for (int dx = 0; dx < kernel; dx++) {
@@ -84,22 +81,8 @@ public final class TapConv extends AbstractBlock {
                     NDArray shifted = xp.get(new NDIndex(":, :, {}:{}, {}:{}", dy, dy + h, dx, dx + wd))
                             .reshape(bsz, cin, h * wd);
                     NDArray term = tap.matMul(shifted); // (B, out, HW)
-                    if (y == null) {
-                        y = term;
-                    } else if (inference) {
-                        y.addi(term);
-                        term.close();
-                    } else {
-                        y = y.add(term);
-                    }
-                    if (inference) {
-                        shifted.close();
-                        tap.close();
-                    }
+                    y = y == null ? term : y.add(term);
                 }
-            }
-            if (inference) {
-                xp.close();
             }
         }
         if (b != null) {
@@ -109,40 +92,54 @@ public final class TapConv extends AbstractBlock {
     }
 
     /**
-     * Inference: the k*k shifted copies stacked into one (B, k*k*in, H*W) matrix and one product with
-     * the weight as (out, k*k*in), instead of k*k products of inner size {@code in} (1 to 64 in the
-     * light model, where the BLAS is far from its peak) and k*k - 1 accumulations.
+     * Inference: the k*k shifted copies stacked into one (B, k*k*in, rows*W) matrix and one product
+     * with the weight as (out, k*k*in), instead of k*k products of inner size {@code in} (1 to 64 in
+     * the light model, where the BLAS is far from its peak) and k*k - 1 accumulations. Done in bands
+     * of rows whose stacked matrix holds at most {@link #im2colMaxFloats}, so memory stays bounded and
+     * time per pixel is the same at every image size.
      */
     private static NDArray im2col(NDArray x, NDArray w, int kernel, long bsz, long cin, long cout, long h, long wd) {
         int p = kernel / 2;
+        long perRow = bsz * kernel * kernel * cin * wd;
+        long band = Math.max(1, Math.min(h, im2colMaxFloats / perRow));
         try (NDManager scope = x.getManager().newSubManager()) {
-            NDArray xp = x.pad(new Shape(p, p, p, p), 0);
+            NDArray xp = x.pad(new Shape(p, p, p, p), 0); // (B, in, H+2p, W+2p)
             xp.attach(scope);
-            NDList taps = new NDList(kernel * kernel);
-            for (int dy = 0; dy < kernel; dy++) {
-                for (int dx = 0; dx < kernel; dx++) {
-                    NDArray t = xp.get(new NDIndex(":, :, {}:{}, {}:{}", dy, dy + h, dx, dx + wd)); // (B, in, H, W)
-                    t.attach(scope);
-                    taps.add(t);
-                }
-            }
-            NDArray cols = NDArrays.stack(taps, 1).reshape(bsz, kernel * kernel * cin, h * wd); // tap-major, then in
-            cols.attach(scope);
             NDArray wm = w.transpose(0, 2, 3, 1).reshape(cout, kernel * kernel * cin); // (out, (dy, dx, in))
             wm.attach(scope);
-            NDArray y = wm.matMul(cols); // (B, out, HW)
+            NDList bands = new NDList();
+            for (long r0 = 0; r0 < h; r0 += band) {
+                long r1 = Math.min(h, r0 + band);
+                NDList taps = new NDList(kernel * kernel);
+                for (int dy = 0; dy < kernel; dy++) {
+                    for (int dx = 0; dx < kernel; dx++) {
+                        NDArray t = xp.get(new NDIndex(":, :, {}:{}, {}:{}", r0 + dy, r1 + dy, dx, dx + wd));
+                        t.attach(scope);
+                        taps.add(t); // (B, in, rows, W)
+                    }
+                }
+                NDArray stacked = NDArrays.stack(taps, 1); // (B, k*k, in, rows, W)
+                taps.forEach(NDArray::close);
+                NDArray cols = stacked.reshape(bsz, kernel * kernel * cin, (r1 - r0) * wd);
+                NDArray out = wm.matMul(cols); // (B, out, rows*W)
+                cols.close();
+                stacked.close(); // one band's stacked matrix alive at a time
+                out.attach(scope);
+                bands.add(out);
+            }
+            NDArray y = bands.size() == 1 ? bands.get(0) : NDArrays.concat(bands, 2); // (B, out, HW)
             y.attach(x.getManager());
             return y;
         }
     }
 
     /**
-     * Largest stacked matrix (floats) for {@link #im2col}; above it the taps are summed one by one,
-     * which needs only one shifted copy at a time (the default model's full-resolution convolutions).
+     * Largest stacked matrix (floats) of one band of {@link #im2col} (64 MB; at least one row is
+     * stacked whatever its size).
      */
     static final long IM2COL_MAX_FLOATS = 1L << 24;
 
-    /** The limit in use: {@link #IM2COL_MAX_FLOATS}, lowered only by tests to run the tap-by-tap form. */
+    /** The limit in use: {@link #IM2COL_MAX_FLOATS}, lowered only by tests to exercise many bands. */
     static volatile long im2colMaxFloats = IM2COL_MAX_FLOATS;
 
     /**

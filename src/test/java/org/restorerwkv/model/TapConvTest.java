@@ -48,7 +48,7 @@ class TapConvTest {
         }
     }
 
-    /** Inference (no gradients): the stacked form and the tap-by-tap form, against float64. */
+    /** Inference (no gradients): the stacked form in one band and in bands of one row, against float64. */
     @ParameterizedTest
     @CsvSource({"1,1,16,3,64,64", "2,16,8,3,32,40", "1,32,1,3,48,48", "3,12,7,5,24,20", "1,24,12,1,20,36"})
     void inferenceFormsEqualTheFloat64Convolution(int b, int cin, int cout, int k, int h, int w) {
