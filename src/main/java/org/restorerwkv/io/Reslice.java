@@ -20,34 +20,27 @@ public final class Reslice {
 
     /** Voxels of (d, h, w) rearranged to {@link #shape}(d, h, w, axis). */
     public static float[] forward(float[] v, int d, int h, int w, int axis) {
-        if (axis == 0) {
-            return v;
-        }
-        float[] out = new float[v.length];
-        for (int k = 0; k < d; k++) {
-            for (int j = 0; j < h; j++) {
-                for (int i = 0; i < w; i++) {
-                    int src = (k * h + j) * w + i;
-                    int dst = axis == 1 ? (j * d + k) * w + i : (i * d + k) * h + j;
-                    out[dst] = v[src];
-                }
-            }
-        }
-        return out;
+        return axis == 0 ? v : move(v, d, h, w, axis, true);
     }
 
     /** Inverse of {@link #forward}: back to (d, h, w). */
     public static float[] backward(float[] r, int d, int h, int w, int axis) {
-        if (axis == 0) {
-            return r;
-        }
-        float[] out = new float[r.length];
+        return axis == 0 ? r : move(r, d, h, w, axis, false);
+    }
+
+    /** Copies between the (d, h, w) order and the resliced one, in the direction asked. */
+    private static float[] move(float[] a, int d, int h, int w, int axis, boolean toResliced) {
+        float[] out = new float[a.length];
         for (int k = 0; k < d; k++) {
             for (int j = 0; j < h; j++) {
                 for (int i = 0; i < w; i++) {
-                    int dst = (k * h + j) * w + i;
-                    int src = axis == 1 ? (j * d + k) * w + i : (i * d + k) * h + j;
-                    out[dst] = r[src];
+                    int stored = (k * h + j) * w + i;
+                    int resliced = axis == 1 ? (j * d + k) * w + i : (i * d + k) * h + j;
+                    if (toResliced) {
+                        out[resliced] = a[stored];
+                    } else {
+                        out[stored] = a[resliced];
+                    }
                 }
             }
         }
