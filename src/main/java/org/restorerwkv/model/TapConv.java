@@ -73,17 +73,16 @@ public final class TapConv extends AbstractBlock {
         } else if (!JniUtils.isGradMode()) {
             y = im2col(x, w, kernel, bsz, cin, cout, h, wd);
         } else {
+            // training: the same stacked product inside autograd (whole image: training patches are small)
             NDArray xp = x.pad(new Shape(p, p, p, p), 0); // (B, in, H+2p, W+2p)
-            y = null;
+            NDList taps = new NDList(kernel * kernel);
             for (int dy = 0; dy < kernel; dy++) {
                 for (int dx = 0; dx < kernel; dx++) {
-                    NDArray tap = w.get(new NDIndex(":, :, {}, {}", dy, dx)); // (out, in)
-                    NDArray shifted = xp.get(new NDIndex(":, :, {}:{}, {}:{}", dy, dy + h, dx, dx + wd))
-                            .reshape(bsz, cin, h * wd);
-                    NDArray term = tap.matMul(shifted); // (B, out, HW)
-                    y = y == null ? term : y.add(term);
+                    taps.add(xp.get(new NDIndex(":, :, {}:{}, {}:{}", dy, dy + h, dx, dx + wd)));
                 }
             }
+            NDArray cols = NDArrays.stack(taps, 1).reshape(bsz, kernel * kernel * cin, h * wd);
+            y = w.transpose(0, 2, 3, 1).reshape(cout, kernel * kernel * cin).matMul(cols); // (B, out, HW)
         }
         if (b != null) {
             y = y.add(b.reshape(1, cout, 1));
