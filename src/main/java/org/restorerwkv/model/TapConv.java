@@ -15,8 +15,9 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
- * nn.Conv2d(in, out, k, padding=k/2, bias) (stride 1, zero padding, groups 1) computed as a sum
- * over the k*k taps of (out, in) x (in, H*W) matrix products, keys {@code weight}, {@code bias}.
+ * nn.Conv2d(in, out, k, padding=k/2, bias) (stride 1, zero padding, groups 1) computed as one
+ * (out, k*k*in) x (k*k*in, H*W) matrix product over the k*k shifted copies of the input stacked
+ * (im2col; in inference in bands of rows), keys {@code weight}, {@code bias}.
  *
  * <p>Why not libtorch's convolution: on AVX-512 CPUs (seen on AMD EPYC) libtorch 2.5.1 routes
  * dense float convolutions through oneDNN, whose backward returns wrong (run-to-run varying,
