@@ -31,7 +31,6 @@ final class HostBuffers {
         float[] a = arrays.get(slot);
         if (a == null || a.length < n) {
             arrays.remove(slot); // the old array can be collected while the larger one is allocated
-            a = null;
             a = new float[Math.toIntExact(n)];
             arrays.put(slot, a);
         }

@@ -18,10 +18,6 @@ final class WkvTape {
         steps.add(step);
     }
 
-    boolean isEmpty() {
-        return steps.isEmpty();
-    }
-
     /** The steps, last first. */
     List<Supplier<NDArray>> reversed() {
         List<Supplier<NDArray>> r = new ArrayList<>(steps);

@@ -280,17 +280,7 @@ public final class BiWkv {
     }
 
     /** Per-thread scan buffers (exp(k - kmax) and the right sums), reused across calls. */
-    private static final ThreadLocal<double[][]> SCAN = ThreadLocal.withInitial(() -> new double[3][0]);
-
-    private static double[][] scanBuffers(int n) {
-        double[][] b = SCAN.get();
-        if (b[0].length < n) {
-            for (int i = 0; i < 3; i++) {
-                b[i] = new double[n];
-            }
-        }
-        return b;
-    }
+    private static final ThreadLocal<double[][]> SCAN = Scratch.doubleSlots(3);
 
     /**
      * e[s cb + c] = exp(k - max over the scan of k) in scan order, for the cb channels of the rows at
@@ -334,10 +324,9 @@ public final class BiWkv {
         long row0 = (long) b * len;
         double[] decay = exps(w, c0, cb, -1); // exp(-w): one step of distance
         double[] bonus = exps(u, c0, cb, 1); // exp(u)
-        double[][] buf = scanBuffers(len * cb);
-        double[] e = buf[0];
-        double[] rn = buf[1];
-        double[] rd = buf[2];
+        double[] e = Scratch.doubles(SCAN, 0, len * cb);
+        double[] rn = Scratch.doubles(SCAN, 1, len * cb);
+        double[] rd = Scratch.doubles(SCAN, 2, len * cb);
         shiftedExp(k, st.kOff() + c0, st.k(), row0, height, width, columnMajor, cb, e);
         double[] an = new double[cb];
         double[] ad = new double[cb];
@@ -409,10 +398,10 @@ public final class BiWkv {
     }
 
     /** Per-thread buffers of the backward: 4 per (token, channel) of a block. */
-    private static final ThreadLocal<double[][]> BACKWARD = ThreadLocal.withInitial(() -> new double[4][0]);
-    private static final ThreadLocal<int[][]> BACKWARD_OFFSETS = ThreadLocal.withInitial(() -> new int[1][0]);
+    private static final ThreadLocal<double[][]> BACKWARD = Scratch.doubleSlots(4);
+    private static final ThreadLocal<int[][]> BACKWARD_OFFSETS = Scratch.intSlots(1);
     /** Per-thread scan-order copies of k, v, y, gy and the outputs gk, gv, for column scans. */
-    private static final ThreadLocal<float[][]> BACKWARD_GATHER = ThreadLocal.withInitial(() -> new float[6][0]);
+    private static final ThreadLocal<float[][]> BACKWARD_GATHER = Scratch.floatSlots(6);
 
     /**
      * {@link #fusedBackward} for batch item b, channels [c0, c0 + CHANNEL_BLOCK), in three scans
@@ -427,21 +416,12 @@ public final class BiWkv {
         int cb = Math.min(CHANNEL_BLOCK, ch - c0);
         int len = height * width;
         long row0 = (long) b * len;
-        double[][] buf = BACKWARD.get();
-        if (buf[0].length < len * cb) {
-            for (int i = 0; i < buf.length; i++) {
-                buf[i] = new double[len * cb];
-            }
-        }
-        int[][] ob = BACKWARD_OFFSETS.get();
-        if (ob[0].length < len) {
-            ob[0] = new int[len];
-        }
-        double[] e = buf[0]; // exp(k - kmax), scan order
-        double[] ra = buf[1]; // the denominator's left sums; then Rp + e^u p, the right part of dL/dv / e
-        double[] rb = buf[2]; // Rq + e^u q, the right part of the key term
-        double[] p = buf[3]; // dL/dy / D
-        int[] off = ob[0]; // element offset of scan step s (row * ch + c0)
+        double[] e = Scratch.doubles(BACKWARD, 0, len * cb); // exp(k - kmax), scan order
+        // the denominator's left sums; then Rp + e^u p, the right part of dL/dv / e
+        double[] ra = Scratch.doubles(BACKWARD, 1, len * cb);
+        double[] rb = Scratch.doubles(BACKWARD, 2, len * cb); // Rq + e^u q, the right part of the key term
+        double[] p = Scratch.doubles(BACKWARD, 3, len * cb); // dL/dy / D
+        int[] off = Scratch.ints(BACKWARD_OFFSETS, 0, len); // element offset of scan step s (row * ch + c0)
         double[] decay = exps(w, c0, cb, -1);
         double[] bonus = exps(u, c0, cb, 1);
         for (int s = 0; s < len; s++) {
@@ -452,11 +432,9 @@ public final class BiWkv {
         if (columnMajor) {
             // a column scan strides a whole image row per step: gather the block's inputs into scan
             // order once (measured: the three scans over strided rows took twice as long)
-            float[][] g = BACKWARD_GATHER.get();
-            if (g[0].length < len * cb) {
-                for (int i = 0; i < g.length; i++) {
-                    g[i] = new float[len * cb];
-                }
+            float[][] g = new float[6][];
+            for (int i = 0; i < g.length; i++) {
+                g[i] = Scratch.floats(BACKWARD_GATHER, i, len * cb);
             }
             for (int s = 0; s < len; s++) {
                 int o = off[s];
@@ -624,16 +602,16 @@ public final class BiWkv {
          * Per-thread buffers of the float-lane path: the right sums of one vector of channels down a
          * chunk (num, den per row), and a chunk's aggregates or carries as floats.
          */
-        private static final ThreadLocal<float[][]> NARROW = ThreadLocal.withInitial(() -> new float[2][0]);
+        private static final ThreadLocal<float[][]> NARROW = Scratch.floatSlots(2);
 
         private Simd() {}
 
         /** Per-thread chunk buffers: exp(k - chunk max), values, right sums, one value per channel. */
-        private static final ThreadLocal<double[][]> CHUNK = ThreadLocal.withInitial(() -> new double[4][0]);
+        private static final ThreadLocal<double[][]> CHUNK = Scratch.doubleSlots(4);
         /** Per-thread row offsets of a chunk: k, v, y per row. */
-        private static final ThreadLocal<int[][]> OFFSETS = ThreadLocal.withInitial(() -> new int[1][0]);
+        private static final ThreadLocal<int[][]> OFFSETS = Scratch.intSlots(1);
         /** Per-thread per-chunk aggregates and carries of one call ({@link Kernel#agg}). */
-        private static final ThreadLocal<double[][]> AGGREGATES = ThreadLocal.withInitial(() -> new double[1][0]);
+        private static final ThreadLocal<double[][]> AGGREGATES = Scratch.doubleSlots(1);
 
         /** Scan steps per chunk: about 128 KiB of float64 per buffer, so the five stay in L2. */
         private static int chunkLength(int paddedChannels) {
@@ -846,25 +824,15 @@ public final class BiWkv {
             }
 
             private int[] offsets() {
-                int[][] o = OFFSETS.get();
-                if (o[0].length < 3 * chunkLen) {
-                    o[0] = new int[3 * chunkLen];
-                }
-                return o[0];
+                return Scratch.ints(OFFSETS, 0, 3 * chunkLen);
             }
 
-            private double[][] buffers() {
-                double[][] b = CHUNK.get();
-                int size = chunkLen * cp;
-                if (b[0].length < size) {
-                    b[0] = new double[size];
-                    b[1] = new double[size];
-                    b[2] = new double[2 * size];
-                }
-                if (b[3].length < cp) {
-                    b[3] = new double[cp];
-                }
-                return b;
+            /**
+             * This thread's chunk buffer: 0 exp(k), 1 values (chunkLen x cp each), 2 right sums (twice
+             * that), 3 one value per channel.
+             */
+            private double[] buffer(int slot) {
+                return Scratch.doubles(CHUNK, slot, slot == 3 ? cp : (slot == 2 ? 2 : 1) * chunkLen * cp);
             }
 
             /**
@@ -907,16 +875,15 @@ public final class BiWkv {
             void aggregate(int i) {
                 int b = i / chunks;
                 int j = i % chunks;
-                double[][] buf = buffers();
-                double[] kd = buf[0];
-                double[] vd = buf[1];
+                double[] kd = buffer(0);
+                double[] vd = buffer(1);
                 int[] offs = offsets();
                 int lanes = SP.length();
                 // whole vectors of channels: v is read straight from its floats below, only offsets here
                 boolean direct = ch % lanes == 0;
                 int n = direct ? rows(b, j, offs) : load(b, j, offs, vd);
                 int o = base(b, j);
-                double[] mxs = buf[3];
+                double[] mxs = buffer(3);
                 maxK(offs, n, mxs);
                 if (stash) {
                     expKStash(offs, n, mxs, kd);
@@ -1000,10 +967,9 @@ public final class BiWkv {
             void emit(int i) {
                 int b = i / chunks;
                 int j = i % chunks;
-                double[][] buf = buffers();
-                double[] kd = buf[0];
-                double[] vd = buf[1];
-                double[] rs = buf[2]; // right sums per row: num then den
+                double[] kd = buffer(0);
+                double[] vd = buffer(1);
+                double[] rs = buffer(2); // right sums per row: num then den
                 int[] offs = offsets();
                 int n = load(b, j, offs, vd);
                 int o = base(b, j);
@@ -1011,8 +977,8 @@ public final class BiWkv {
                 if (stash) {
                     widen(out, offs, 2, n, kd); // what expKStash left there
                 } else {
-                    System.arraycopy(agg, o, buf[3], 0, cp); // the chunk's maximum
-                    expK(offs, n, buf[3], kd);
+                    System.arraycopy(agg, o, buffer(3), 0, cp); // the chunk's maximum
+                    expK(offs, n, buffer(3), kd);
                 }
                 for (int g = 0; g < cp; g += lanes) {
                     DoubleVector d = DoubleVector.fromArray(SP, decay, g);
@@ -1117,23 +1083,14 @@ public final class BiWkv {
              * JVM heap grew to hold between collections.
              */
             private static double[] aggregates(int size) {
-                double[][] a = AGGREGATES.get();
-                if (a[0].length < size) {
-                    a[0] = null; // collectable while its successor is allocated
-                    a[0] = new double[size];
-                } else {
-                    Arrays.fill(a[0], 0, size, 0);
-                }
-                return a[0];
+                double[] a = Scratch.doubles(AGGREGATES, 0, size);
+                Arrays.fill(a, 0, size, 0);
+                return a;
             }
 
             /** This thread's float-lane buffer {@code slot}, at least {@code size} long. */
             private float[] narrowBuffer(int slot, int size) {
-                float[][] nb = NARROW.get();
-                if (nb[slot].length < size) {
-                    nb[slot] = new float[size];
-                }
-                return nb[slot];
+                return Scratch.floats(NARROW, slot, size);
             }
 
             /**

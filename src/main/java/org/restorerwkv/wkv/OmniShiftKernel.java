@@ -34,7 +34,7 @@ public final class OmniShiftKernel {
     private static final int BLOCK = 1024;
 
     /** Per-thread block buffers: the accumulator and the shifted source segment. */
-    private static final ThreadLocal<float[][]> BLOCKS = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final ThreadLocal<float[][]> BLOCKS = Scratch.floatSlots(2);
 
     /** Convolves bsz images of (height, width, ch); out may not alias in. */
     public static void apply(float[] in, float[] taps, float[] out, int bsz, int height, int width, int ch) {
@@ -58,13 +58,8 @@ public final class OmniShiftKernel {
     private static void row(float[] in, float[][] tiled, float[] out, int b, int y, int height, int width, int ch, int px) {
         int rowLen = width * ch;
         int span = px * ch;
-        float[][] buf = BLOCKS.get();
-        if (buf[0].length < span) {
-            buf[0] = new float[span];
-            buf[1] = new float[span];
-        }
-        float[] acc = buf[0];
-        float[] src = buf[1];
+        float[] acc = Scratch.floats(BLOCKS, 0, span);
+        float[] src = Scratch.floats(BLOCKS, 1, span);
         int o0 = (b * height + y) * rowLen;
         for (int x0 = 0; x0 < width; x0 += px) {
             int x1 = Math.min(width, x0 + px);

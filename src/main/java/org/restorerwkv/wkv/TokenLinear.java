@@ -81,14 +81,10 @@ public final class TokenLinear {
     }
 
     /** Per-thread hidden rows of {@link #squaredReluMlp}, grown as needed and reused. */
-    private static final ThreadLocal<float[][]> HIDDEN = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final ThreadLocal<float[][]> HIDDEN = Scratch.floatSlots(1);
 
     private static float[] hiddenScratch(int size) {
-        float[][] h = HIDDEN.get();
-        if (h[0].length < size) {
-            h[0] = new float[size];
-        }
-        return h[0];
+        return Scratch.floats(HIDDEN, 0, size);
     }
 
     private static void block(boolean simd, float[] x, float[] wt, int k, int n, float[] out, int r0, int r1) {
