@@ -56,8 +56,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--channels", defaultValue = "48", description = "C for --wkv (default: ${DEFAULT-VALUE}).")
     int channels;
 
-    @Option(names = "--leak", paramLabel = "N", description = "Restore one slice of the first size N times and report resident memory (RSS) along the way.")
+    @Option(names = "--leak", paramLabel = "N", description = "Restore one slice of the first size N times after the --leak-warmup ones and report resident memory (RSS) along the way.")
     Integer leak;
+
+    @Option(names = "--leak-warmup", paramLabel = "W", defaultValue = "100",
+            description = "Restorations before the N of --leak, while RSS settles (default: ${DEFAULT-VALUE}); both are summarized.")
+    int leakWarmup;
 
     @Override
     public Integer call() throws Exception {
@@ -85,13 +89,16 @@ public final class BenchCommand implements Callable<Integer> {
             }
             ModelConfig c = ModelConfig.resolve(config);
             if (leak != null) {
-                if (leak < 1) {
-                    throw new IllegalArgumentException("--leak N needs N >= 1");
+                if (leak < 1 || leakWarmup < 0) {
+                    throw new IllegalArgumentException("--leak N needs N >= 1 and --leak-warmup W >= 0");
                 }
-                double[] rss = Bench.leak(c, sizes[0], leak, manager, (i, r, heap) ->
+                double[] rss = Bench.leak(c, sizes[0], leakWarmup + leak, manager, (i, r, heap) ->
                         System.out.printf(Locale.ROOT, "  restoration %5d: RSS %8.0f MB (Java heap committed %6.0f MB)%n",
                                 i, r, heap));
-                System.out.println(Bench.leakSummary(rss));
+                System.out.println("from the first:    " + Bench.leakSummary(rss, 1));
+                if (leakWarmup > 0) {
+                    System.out.println("after the warm-up: " + Bench.leakSummary(rss, leakWarmup + 1));
+                }
                 return 0;
             }
             double peak = Bench.matmulPeakGflops(manager, 1024);

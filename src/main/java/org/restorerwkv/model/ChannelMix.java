@@ -54,15 +54,15 @@ public final class ChannelMix extends TokenMixer {
         NDArray wv = SpatialMix.weight(value);
         int hidden = (int) wk.getShape().get(0); // 4C
         if (TokenLinear.preferred(c, hidden)) {
-            TokenLinear.squaredReluMlp(shifted, TokenLinear.transpose(wk.toFloatArray(), hidden, c),
-                    TokenLinear.transpose(wv.toFloatArray(), c, hidden), c, hidden, kv, rows);
+            TokenLinear.squaredReluMlp(shifted, host.get("key", () -> TokenLinear.transpose(wk.toFloatArray(), hidden, c)),
+                    host.get("value", () -> TokenLinear.transpose(wv.toFloatArray(), c, hidden)), c, hidden, kv, rows);
         } else {
             hb.chunked(shifted, c, kv, c, rows, hidden, manager, s -> {
                 NDArray k = Activation.relu(Linear.linear(s, wk).singletonOrThrow()); // (n, 4C)
                 return Linear.linear(k.muli(k), wv).singletonOrThrow();
             });
         }
-        SpatialMix.project(hb, shifted, c, SpatialMix.weight(receptance), r, c, rows, manager);
+        SpatialMix.project(hb, host, "receptance", shifted, c, () -> SpatialMix.weight(receptance), r, c, rows, manager);
         TokenOps.gatedResidual(x, gamma, r, kv, rows, c);
     }
 

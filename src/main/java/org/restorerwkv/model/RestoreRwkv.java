@@ -97,7 +97,7 @@ public final class RestoreRwkv extends Module {
     public void initialize(NDManager manager, long seed) {
         Engine.getInstance().setRandomSeed((int) seed);
         initialize(manager, DataType.FLOAT32, Layers.image(config.inpChannels()));
-        invalidateReparam();
+        weightsChanged();
     }
 
     public ModelConfig config() {
@@ -381,7 +381,7 @@ public final class RestoreRwkv extends Module {
                 copyInto(e.getValue().getArray(), t.data());
             }
         }
-        invalidateReparam();
+        weightsChanged();
     }
 
     /** Recomputes every Omni-Shift's fused 5x5 weight from its branches now. */
@@ -391,10 +391,15 @@ public final class RestoreRwkv extends Module {
         }
     }
 
-    /** Marks every fused weight stale (after an optimizer step or a load). */
-    public void invalidateReparam() {
-        for (OmniShift o : omniShifts()) {
-            o.invalidate();
+    /**
+     * Call after the weights changed (a load, an optimizer step): drops what the inference fast path
+     * derived from them, every Omni-Shift's fused 5x5 weight and the host copies of the others.
+     */
+    public void weightsChanged() {
+        for (Stage s : stages()) {
+            for (RwkvBlock b : s.blocks()) {
+                b.weightsChanged();
+            }
         }
     }
 

@@ -68,8 +68,21 @@ public final class RwkvBlock extends Module {
 
     /** Inference fast path: channels-last host tokens x (B*h*w, C) updated in place. */
     void forwardFast(float[] x, int bsz, int h, int w, NDManager manager) {
-        att.forwardFast(x, gamma1.getArray().toFloatArray(), ln1, bsz, h, w, manager);
-        ffn.forwardFast(x, gamma2.getArray().toFloatArray(), ln2, bsz, h, w, manager);
+        att.forwardFast(x, host.get("gamma1", () -> gamma1.getArray().toFloatArray()), ln1, bsz, h, w, manager);
+        ffn.forwardFast(x, host.get("gamma2", () -> gamma2.getArray().toFloatArray()), ln2, bsz, h, w, manager);
+    }
+
+    private final HostWeights host = new HostWeights();
+
+    /** Drops everything derived from the weights: host copies and both Omni-Shifts' fused 5x5. */
+    void weightsChanged() {
+        host.clear();
+        ln1.host.clear();
+        ln2.host.clear();
+        att.host.clear();
+        ffn.host.clear();
+        att.omniShift().invalidate();
+        ffn.omniShift().invalidate();
     }
 
     boolean fastPath() {

@@ -11,6 +11,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
+import java.util.function.Supplier;
 import org.restorerwkv.wkv.BiWkv;
 import org.restorerwkv.wkv.NativeArrays;
 import org.restorerwkv.wkv.TokenLinear;
@@ -175,13 +176,15 @@ public final class SpatialMix extends TokenMixer {
         OmniShiftKernel.apply(normed, omniShift.taps(), shifted, bsz, h, w, c);
         float[] kvr = hb.floats("kvr", (long) rows * 3 * c);
         try (NDManager scope = manager.newSubManager()) {
-            NDArray wkvr = NDArrays.concat(new NDList(weight(key), weight(value), weight(receptance)), 0); // (3C, C)
-            wkvr.attach(scope);
-            // (rows, 3C): k | v | r
-            project(hb, shifted, c, wkvr, kvr, 3 * c, rows, scope);
+            // (rows, 3C): k | v | r, the three weights stacked (3C, C)
+            project(hb, host, "kvr", shifted, c, () -> {
+                NDArray stacked = NDArrays.concat(new NDList(weight(key), weight(value), weight(receptance)), 0);
+                stacked.attach(scope); // concat puts it on the parameters' manager
+                return stacked;
+            }, kvr, 3 * c, rows, scope);
         }
-        float[] decay = spatialDecay.getArray().toFloatArray(); // (R, C)
-        float[] first = spatialFirst.getArray().toFloatArray();
+        float[] decay = host.get("decay", () -> spatialDecay.getArray().toFloatArray()); // (R, C)
+        float[] first = host.get("first", () -> spatialFirst.getArray().toFloatArray());
         float[] y = hb.floats("wkv", (long) rows * c);
         // recurrences after the first read the previous y as v and write the other of y and normed
         // (dead after the shift): out != v lets the kernel keep exp(k) in out between its steps
@@ -205,19 +208,23 @@ public final class SpatialMix extends TokenMixer {
         }
         TokenOps.gate(y, kvr, 2 * c, 3 * c, rows, c);
         float[] out = hb.floats("out", (long) rows * c);
-        project(hb, y, c, weight(output), out, c, rows, manager);
+        project(hb, host, "output", y, c, () -> weight(output), out, c, rows, manager);
         TokenOps.residual(x, gamma, out, rows, c);
     }
 
     /**
      * out (rows, n) = x (rows, k) W^T for a bias-free Linear weight W (n, k): {@link TokenLinear} on
-     * the Java arrays where it is the faster one, else libtorch on row chunks.
+     * W^T kept in {@code host} as {@code name} where it is the faster one, else libtorch on row chunks.
+     * W's array (made on the caller's manager if new) is asked for only when it is needed.
      */
-    static void project(HostBuffers hb, float[] x, int k, NDArray w, float[] out, int n, int rows, NDManager manager) {
+    static void project(HostBuffers hb, HostWeights host, String name, float[] x, int k, Supplier<NDArray> w,
+                        float[] out, int n, int rows, NDManager manager) {
         if (TokenLinear.preferred(k, n)) {
-            TokenLinear.linear(x, TokenLinear.transpose(w.toFloatArray(), n, k), k, n, out, rows);
+            TokenLinear.linear(x, host.get(name, () -> TokenLinear.transpose(w.get().toFloatArray(), n, k)), k, n,
+                    out, rows);
         } else {
-            hb.chunked(x, k, out, n, rows, n, manager, s -> Linear.linear(s, w).singletonOrThrow());
+            NDArray wa = w.get();
+            hb.chunked(x, k, out, n, rows, n, manager, s -> Linear.linear(s, wa).singletonOrThrow());
         }
     }
 

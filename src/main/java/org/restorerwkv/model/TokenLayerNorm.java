@@ -34,9 +34,12 @@ public final class TokenLayerNorm extends AbstractBlock {
 
     /** Inference on channels-last host tokens: rows of C floats from x normalized into out. */
     void forwardFast(float[] x, float[] out, int rows) {
-        TokenOps.layerNorm(x, weight.getArray().toFloatArray(), bias.getArray().toFloatArray(), EPS, out, rows,
-                (int) channels);
+        TokenOps.layerNorm(x, host.get("weight", () -> weight.getArray().toFloatArray()),
+                host.get("bias", () -> bias.getArray().toFloatArray()), EPS, out, rows, (int) channels);
     }
+
+    /** Host copies of weight and bias for {@link #forwardFast}. */
+    final HostWeights host = new HostWeights();
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {

@@ -15,6 +15,9 @@ abstract class TokenMixer extends Module {
 
     abstract OmniShift omniShift();
 
+    /** Host copies of the weights for the inference fast path. */
+    final HostWeights host = new HostWeights();
+
     @Override
     final NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         Shape s = x.getShape();

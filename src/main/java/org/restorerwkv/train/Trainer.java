@@ -253,8 +253,8 @@ public final class Trainer {
                 }
                 if (Double.isFinite(loss) && adam.gradientsFinite()) {
                     adam.step(lr);
-                    // the fused Omni-Shift weights are stale after every update
-                    model.invalidateReparam();
+                    // the inference weights derived from them (fused Omni-Shift, host copies) are stale now
+                    model.weightsChanged();
                     return loss;
                 }
                 adam.zeroGradients();

@@ -600,9 +600,9 @@ public final class BiWkv {
         private static final double NARROW_CARRY_LIMIT = 1e30;
         /**
          * Per-thread buffers of the float-lane path: the right sums of one vector of channels down a
-         * chunk (num, den per row), and a chunk's aggregates or carries as floats.
+         * chunk (num, den per row), a chunk's aggregates or carries as floats, and its key maxima.
          */
-        private static final ThreadLocal<float[][]> NARROW = Scratch.floatSlots(2);
+        private static final ThreadLocal<float[][]> NARROW = Scratch.floatSlots(3);
 
         private Simd() {}
 
@@ -843,7 +843,7 @@ public final class BiWkv {
             private void expKStash(int[] offs, int n, double[] mx, double[] kd) {
                 int lanes = SP.length();
                 int whole = ch / lanes * lanes;
-                float[] mxf = new float[whole];
+                float[] mxf = narrowBuffer(2, whole);
                 for (int c = 0; c < whole; c++) {
                     mxf[c] = (float) mx[c]; // a maximum of floats: exact
                 }

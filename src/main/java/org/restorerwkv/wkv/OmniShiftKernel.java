@@ -35,6 +35,8 @@ public final class OmniShiftKernel {
 
     /** Per-thread block buffers: the accumulator and the shifted source segment. */
     private static final ThreadLocal<float[][]> BLOCKS = Scratch.floatSlots(2);
+    /** Per-thread tiled taps, one slot a tap, of the calling thread (read by all threads of one call). */
+    private static final ThreadLocal<float[][]> TILED = Scratch.floatSlots(25);
 
     /** Convolves bsz images of (height, width, ch); out may not alias in. */
     public static void apply(float[] in, float[] taps, float[] out, int bsz, int height, int width, int ch) {
@@ -46,10 +48,11 @@ public final class OmniShiftKernel {
         // (pixel, channel) pairs contiguously: one long loop even for small C
         int px = Math.max(1, Math.min(width, BLOCK / ch));
         int span = px * ch;
-        float[][] tiled = new float[25][span];
+        float[][] tiled = TILED.get();
         for (int q = 0; q < 25; q++) {
+            float[] tap = Scratch.floats(TILED, q, span);
             for (int x = 0; x < px; x++) {
-                System.arraycopy(taps, q * ch, tiled[q], x * ch, ch);
+                System.arraycopy(taps, q * ch, tap, x * ch, ch);
             }
         }
         Parallel.forEach(bsz * height, row -> row(in, tiled, out, row / height, row % height, height, width, ch, px));

@@ -86,7 +86,7 @@ class FastInferenceTest {
     }
 
     @Test
-    void fastPathFollowsLoadedWeightsAndKeepsNoStateBetweenCalls() {
+    void fastPathFollowsEveryLoadedWeightAndKeepsNoStateBetweenCalls() {
         try (NDManager nd = NDManager.newBaseManager()) {
             RestoreRwkv m = RestoreRwkv.create(ODD, nd, 9);
             NDArray x = nd.create(random(2 * 32 * 24, 5), new Shape(1, 2, 32, 24));
@@ -97,7 +97,15 @@ class FastInferenceTest {
             // to the CPU's vector exp, which may differ in the last bit; leftover state would differ by far more
             assertClose(before, run(m, x, WkvKernel.AUTO), 1e-6);
 
+            // every parameter changed: the fast path's fused Omni-Shift weights and its host copies of
+            // the linear, layer-norm, gamma and decay weights must all follow the load
             LinkedHashMap<String, HostTensor> sd = m.stateDict();
+            for (HostTensor t : sd.values()) {
+                float[] d = t.data();
+                for (int i = 0; i < d.length; i++) {
+                    d[i] += 0.02f * (i % 7 - 3);
+                }
+            }
             float[] w3 = sd.get("encoder_level1.0.ffn.omni_shift.conv3x3.weight").data();
             for (int i = 0; i < w3.length; i++) {
                 w3[i] += 0.5f;
