@@ -402,6 +402,8 @@ public final class BiWkv {
     private static final ThreadLocal<int[][]> BACKWARD_OFFSETS = Scratch.intSlots(1);
     /** Per-thread scan-order copies of k, v, y, gy and the outputs gk, gv, for column scans. */
     private static final ThreadLocal<float[][]> BACKWARD_GATHER = Scratch.floatSlots(6);
+    /** Per-thread float64 scan-order v, y, gy, gk, gv of the vector loops' channels. */
+    private static final ThreadLocal<double[][]> BACKWARD_WIDE = Scratch.doubleSlots(5);
 
     /**
      * {@link #fusedBackward} for batch item b, channels [c0, c0 + CHANNEL_BLOCK), in three scans
@@ -459,13 +461,44 @@ public final class BiWkv {
         } else {
             shiftedExp(k, c0, ch, row0, height, width, false, cb, e);
         }
+        double[] gwSum = new double[cb];
+        double[] guSum = new double[cb];
+        // whole vectors of channels on the vector API, the rest (if any) in the scalar loops below
+        int whole = VectorSupport.AVAILABLE ? cb / Simd.lanes() * Simd.lanes() : 0;
+        if (whole > 0) {
+            // their v, y, gy in float64 and scan order (widened here, not in the vector loops, where
+            // the JIT did not always compile the conversions to instructions)
+            double[] vd = Scratch.doubles(BACKWARD_WIDE, 0, len * cb);
+            double[] yd = Scratch.doubles(BACKWARD_WIDE, 1, len * cb);
+            double[] gyd = Scratch.doubles(BACKWARD_WIDE, 2, len * cb);
+            for (int s = 0; s < len; s++) {
+                int o = off[s];
+                int q = s * cb;
+                for (int c = 0; c < whole; c++) {
+                    vd[q + c] = v[o + c];
+                    yd[q + c] = y[o + c];
+                    gyd[q + c] = gy[o + c];
+                }
+            }
+            double[] gkd = Scratch.doubles(BACKWARD_WIDE, 3, len * cb);
+            double[] gvd = Scratch.doubles(BACKWARD_WIDE, 4, len * cb);
+            Simd.backwardScans(e, ra, rb, p, vd, yd, gyd, gkd, gvd, decay, bonus, gwSum, guSum, len, cb, whole);
+            for (int s = 0; s < len; s++) {
+                int o = off[s];
+                int q = s * cb;
+                for (int c = 0; c < whole; c++) {
+                    gk[o + c] = (float) gkd[q + c];
+                    gv[o + c] = (float) gvd[q + c];
+                }
+            }
+        }
         double[] a1 = new double[cb];
         double[] a2 = new double[cb];
         double[] a3 = new double[cb];
         double[] a4 = new double[cb];
         double[] a5 = new double[cb];
-        for (int s = 0; s < len; s++) {
-            for (int c = 0; c < cb; c++) {
+        for (int s = 0; s < len && whole < cb; s++) {
+            for (int c = whole; c < cb; c++) {
                 int q0 = s * cb + c;
                 ra[q0] = a1[c];
                 a1[c] = a1[c] * decay[c] + e[q0];
@@ -473,10 +506,8 @@ public final class BiWkv {
         }
         // right to left: a5 the denominator's right sum; a1, a2 those of p, q; a3, a4 distance-weighted
         Arrays.fill(a1, 0);
-        double[] gwSum = new double[cb];
-        double[] guSum = new double[cb];
-        for (int s = len - 1; s >= 0; s--) {
-            for (int c = 0; c < cb; c++) {
+        for (int s = len - 1; s >= 0 && whole < cb; s--) {
+            for (int c = whole; c < cb; c++) {
                 int q0 = s * cb + c;
                 int o = off[s] + c;
                 double d = decay[c];
@@ -502,8 +533,8 @@ public final class BiWkv {
         Arrays.fill(a2, 0);
         Arrays.fill(a3, 0);
         Arrays.fill(a4, 0);
-        for (int s = 0; s < len; s++) {
-            for (int c = 0; c < cb; c++) {
+        for (int s = 0; s < len && whole < cb; s++) {
+            for (int c = whole; c < cb; c++) {
                 int q0 = s * cb + c;
                 int o = off[s] + c;
                 double d = decay[c];
@@ -542,11 +573,13 @@ public final class BiWkv {
 
     /**
      * x[i] = exp(x[i]) for x <= 0: 2^n * p(r) with r = x - n ln2 in [-ln2/2, ln2/2] and a degree-11
-     * Taylor polynomial (relative error below 1e-15, as Math.exp, but without its calls and
-     * branches, so the loop runs at arithmetic speed). Below -708 the result is 0, as exp's is.
+     * Taylor polynomial (relative error below 1e-14, the polynomial's remainder at |r| = ln2/2), without
+     * Math.exp's calls and branches, so the loop runs at arithmetic speed. x below -708 counts as
+     * -708 (exp 3.3e-308: a weight that vanishes beside any other term of a sum).
      */
     static void expInPlace(double[] x, int n) {
-        for (int i = 0; i < n; i++) {
+        int from = VectorSupport.AVAILABLE ? Simd.expInPlace(x, n) : 0;
+        for (int i = from; i < n; i++) {
             double v = Math.max(x[i], -708.0);
             double m = Math.rint(v * LOG2E);
             double r = v - m * LN2_HI - m * LN2_LO;
@@ -605,6 +638,123 @@ public final class BiWkv {
         private static final ThreadLocal<float[][]> NARROW = Scratch.floatSlots(3);
 
         private Simd() {}
+
+        /** Doubles per vector. */
+        static int lanes() {
+            return SP.length();
+        }
+
+        /**
+         * The three scans of {@link BiWkv#backwardBlock} for its first {@code whole} channels (a
+         * multiple of {@link #lanes}), one vector of channels at a time with its running sums in
+         * registers: the scalar loops' operations in the same order (no fused multiply-adds), so the
+         * same float64 results. v, y, gy come in and gk, gv go out in float64 and scan order (index
+         * s * cb + c, as e, ra, rb, p); adds those channels' dL/dw and dL/du terms into gwSum, guSum.
+         */
+        static void backwardScans(double[] e, double[] ra, double[] rb, double[] p, double[] v, double[] y,
+                                  double[] gy, double[] gk, double[] gv, double[] decay, double[] bonus,
+                                  double[] gwSum, double[] guSum, int len, int cb, int whole) {
+            int lanes = SP.length();
+            DoubleVector zero = DoubleVector.zero(SP);
+            for (int g = 0; g < whole; g += lanes) {
+                DoubleVector d = DoubleVector.fromArray(SP, decay, g);
+                DoubleVector bo = DoubleVector.fromArray(SP, bonus, g);
+                // left to right: the denominator's left sums
+                DoubleVector a1 = zero;
+                for (int s = 0; s < len; s++) {
+                    int q = s * cb + g;
+                    a1.intoArray(ra, q);
+                    a1 = a1.mul(d).add(DoubleVector.fromArray(SP, e, q));
+                }
+                // right to left: a5 the denominator's right sum; a1, a2 those of p, q; a3, a4 distance-weighted
+                a1 = zero;
+                DoubleVector a2 = zero;
+                DoubleVector a3 = zero;
+                DoubleVector a4 = zero;
+                DoubleVector a5 = zero;
+                DoubleVector gw = zero;
+                DoubleVector gu = zero;
+                for (int s = len - 1; s >= 0; s--) {
+                    int q = s * cb + g;
+                    DoubleVector ek = DoubleVector.fromArray(SP, e, q);
+                    DoubleVector ps = DoubleVector.fromArray(SP, gy, q)
+                            .div(DoubleVector.fromArray(SP, ra, q).add(a5).add(bo.mul(ek)));
+                    DoubleVector yv = DoubleVector.fromArray(SP, y, q);
+                    DoubleVector qs = ps.mul(yv);
+                    DoubleVector vv = DoubleVector.fromArray(SP, v, q);
+                    a5 = a5.mul(d).add(ek);
+                    ps.intoArray(p, q);
+                    a1.add(bo.mul(ps)).intoArray(ra, q);
+                    a2.add(bo.mul(qs)).intoArray(rb, q);
+                    gu = gu.add(bo.mul(ek).mul(ps).mul(vv.sub(yv)));
+                    gw = gw.sub(ek.mul(vv.mul(a3).sub(a4)));
+                    a3 = d.mul(a3.add(a1));
+                    a4 = d.mul(a4.add(a2));
+                    a1 = d.mul(a1).add(ps);
+                    a2 = d.mul(a2).add(qs);
+                }
+                // left to right: a1, a2 the left sums of p, q; a3, a4 distance-weighted
+                a1 = zero;
+                a2 = zero;
+                a3 = zero;
+                a4 = zero;
+                for (int s = 0; s < len; s++) {
+                    int q = s * cb + g;
+                    DoubleVector ek = DoubleVector.fromArray(SP, e, q);
+                    DoubleVector vv = DoubleVector.fromArray(SP, v, q);
+                    DoubleVector ps = DoubleVector.fromArray(SP, p, q);
+                    DoubleVector qs = ps.mul(DoubleVector.fromArray(SP, y, q));
+                    DoubleVector gvi = ek.mul(a1.add(DoubleVector.fromArray(SP, ra, q)));
+                    gvi.intoArray(gv, q);
+                    vv.mul(gvi).sub(ek.mul(a2.add(DoubleVector.fromArray(SP, rb, q)))).intoArray(gk, q);
+                    gw = gw.sub(ek.mul(vv.mul(a3).sub(a4)));
+                    a3 = d.mul(a3.add(a1));
+                    a4 = d.mul(a4.add(a2));
+                    a1 = d.mul(a1).add(ps);
+                    a2 = d.mul(a2).add(qs);
+                }
+                gw.add(DoubleVector.fromArray(SP, gwSum, g)).intoArray(gwSum, g);
+                gu.add(DoubleVector.fromArray(SP, guSum, g)).intoArray(guSum, g);
+            }
+        }
+
+        /** 1.5 * 2^52: adding it rounds a double below 2^51 in magnitude to an integer, half to even. */
+        private static final double ROUNDER = 0x1.8p52;
+        private static final long ROUNDER_BITS = Double.doubleToRawLongBits(ROUNDER);
+
+        /**
+         * {@link BiWkv#expInPlace} on whole vectors of x[0, n): the same reduction and polynomial,
+         * operation for operation (rint as the add-and-subtract of 1.5 * 2^52, exact for |m| <= 1022;
+         * 2^m from the integer left in the rounded sum's low bits), so the same results.
+         *
+         * @return how many leading elements it did (the rest are the scalar loop's)
+         */
+        static int expInPlace(double[] x, int n) {
+            int lanes = SP.length();
+            int whole = n / lanes * lanes;
+            for (int i = 0; i < whole; i += lanes) {
+                DoubleVector v = DoubleVector.fromArray(SP, x, i).max(-708.0);
+                DoubleVector biased = v.mul(LOG2E).add(ROUNDER);
+                DoubleVector m = biased.sub(ROUNDER);
+                DoubleVector r = v.sub(m.mul(LN2_HI)).sub(m.mul(LN2_LO));
+                DoubleVector p = r.mul(1.0 / 39916800).add(1.0 / 3628800);
+                p = r.mul(p).add(1.0 / 362880);
+                p = r.mul(p).add(1.0 / 40320);
+                p = r.mul(p).add(1.0 / 5040);
+                p = r.mul(p).add(1.0 / 720);
+                p = r.mul(p).add(1.0 / 120);
+                p = r.mul(p).add(1.0 / 24);
+                p = r.mul(p).add(1.0 / 6);
+                p = r.mul(p).add(1.0 / 2);
+                p = r.mul(p).add(1);
+                p = r.mul(p).add(1);
+                DoubleVector scale = biased.reinterpretAsLongs().sub(ROUNDER_BITS - 1023)
+                        .lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+                p.mul(scale).intoArray(x, i);
+            }
+            return whole;
+        }
+
 
         /** Per-thread chunk buffers: exp(k - chunk max), values, right sums, one value per channel. */
         private static final ThreadLocal<double[][]> CHUNK = Scratch.doubleSlots(4);

@@ -352,6 +352,25 @@ class BiWkvTest {
         return a;
     }
 
+    @Test
+    void expInPlaceMatchesMathExpAndItsVectorAndScalarLoopsAgreeBitForBit() {
+        SplittableRandom rnd = new SplittableRandom(17);
+        int n = 8 * 37 + 5; // whole vectors for the vector loop on any width, and a scalar tail
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = i < 6 ? new double[] {0, -0.0, -708, -1e-300, -0.5 * Math.log(2), -707.9}[i] : -rnd.nextDouble(0, 708);
+        }
+        double[] all = x.clone();
+        BiWkv.expInPlace(all, n);
+        for (int i = 0; i < n; i++) {
+            double[] one = {x[i]};
+            BiWkv.expInPlace(one, 1); // below one vector: the scalar loop
+            assertEquals(Double.doubleToLongBits(one[0]), Double.doubleToLongBits(all[i]), "element " + i + ": " + x[i]);
+            double want = Math.exp(x[i]);
+            assertTrue(Math.abs(all[i] - want) <= 1e-14 * want, x[i] + ": " + all[i] + " vs " + want);
+        }
+    }
+
     static NDArray nd(NDManager m, HostTensor t) {
         return m.create(t.data(), new Shape(t.shape()));
     }
