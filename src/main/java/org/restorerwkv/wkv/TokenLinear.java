@@ -137,8 +137,10 @@ public final class TokenLinear {
         }
 
         /**
-         * The whole vectors of output columns for rows in groups of four (four accumulators hide the
-         * FMA latency); returns how many rows it covered. The caller does the rest.
+         * The whole vectors of output columns for rows in groups of four; returns how many rows it
+         * covered (the caller does the rest). Output columns go four vectors at a time where they
+         * can, then two, then one: each weight vector loaded and each input value broadcast serves
+         * four, respectively two, accumulators more, and the loads, not the FMAs, bound the loop.
          */
         static int rows(float[] x, int xo, float[] wt, int k, int n, float[] out, int oo, int rows) {
             int lanes = SP.length();
@@ -147,7 +149,14 @@ public final class TokenLinear {
             for (; r + 4 <= rows; r += 4) {
                 int x0 = xo + r * k;
                 int o0 = oo + r * n;
-                for (int j = 0; j < whole; j += lanes) {
+                int j = 0;
+                for (; j + 4 * lanes <= whole; j += 4 * lanes) {
+                    fourByFour(x, x0, wt, k, n, j, out, o0);
+                }
+                for (; j + 2 * lanes <= whole; j += 2 * lanes) {
+                    fourByTwo(x, x0, wt, k, n, j, out, o0);
+                }
+                for (; j < whole; j += lanes) {
                     FloatVector a0 = FloatVector.zero(SP);
                     FloatVector a1 = a0;
                     FloatVector a2 = a0;
@@ -166,6 +175,116 @@ public final class TokenLinear {
                 }
             }
             return r;
+        }
+
+        /** Rows x0 / k .. + 4, output columns [j, j + 4 lanes): 16 accumulators. */
+        private static void fourByFour(float[] x, int x0, float[] wt, int k, int n, int j, float[] out, int o0) {
+            int lanes = SP.length();
+            FloatVector a00 = FloatVector.zero(SP);
+            FloatVector a01 = a00;
+            FloatVector a02 = a00;
+            FloatVector a03 = a00;
+            FloatVector a10 = a00;
+            FloatVector a11 = a00;
+            FloatVector a12 = a00;
+            FloatVector a13 = a00;
+            FloatVector a20 = a00;
+            FloatVector a21 = a00;
+            FloatVector a22 = a00;
+            FloatVector a23 = a00;
+            FloatVector a30 = a00;
+            FloatVector a31 = a00;
+            FloatVector a32 = a00;
+            FloatVector a33 = a00;
+            for (int i = 0; i < k; i++) {
+                int wi = i * n + j;
+                FloatVector w0 = FloatVector.fromArray(SP, wt, wi);
+                FloatVector w1 = FloatVector.fromArray(SP, wt, wi + lanes);
+                FloatVector w2 = FloatVector.fromArray(SP, wt, wi + 2 * lanes);
+                FloatVector w3 = FloatVector.fromArray(SP, wt, wi + 3 * lanes);
+                FloatVector b = FloatVector.broadcast(SP, x[x0 + i]);
+                a00 = w0.fma(b, a00);
+                a01 = w1.fma(b, a01);
+                a02 = w2.fma(b, a02);
+                a03 = w3.fma(b, a03);
+                b = FloatVector.broadcast(SP, x[x0 + k + i]);
+                a10 = w0.fma(b, a10);
+                a11 = w1.fma(b, a11);
+                a12 = w2.fma(b, a12);
+                a13 = w3.fma(b, a13);
+                b = FloatVector.broadcast(SP, x[x0 + 2 * k + i]);
+                a20 = w0.fma(b, a20);
+                a21 = w1.fma(b, a21);
+                a22 = w2.fma(b, a22);
+                a23 = w3.fma(b, a23);
+                b = FloatVector.broadcast(SP, x[x0 + 3 * k + i]);
+                a30 = w0.fma(b, a30);
+                a31 = w1.fma(b, a31);
+                a32 = w2.fma(b, a32);
+                a33 = w3.fma(b, a33);
+            }
+            int o = o0 + j;
+            a00.intoArray(out, o);
+            a01.intoArray(out, o + lanes);
+            a02.intoArray(out, o + 2 * lanes);
+            a03.intoArray(out, o + 3 * lanes);
+            o += n;
+            a10.intoArray(out, o);
+            a11.intoArray(out, o + lanes);
+            a12.intoArray(out, o + 2 * lanes);
+            a13.intoArray(out, o + 3 * lanes);
+            o += n;
+            a20.intoArray(out, o);
+            a21.intoArray(out, o + lanes);
+            a22.intoArray(out, o + 2 * lanes);
+            a23.intoArray(out, o + 3 * lanes);
+            o += n;
+            a30.intoArray(out, o);
+            a31.intoArray(out, o + lanes);
+            a32.intoArray(out, o + 2 * lanes);
+            a33.intoArray(out, o + 3 * lanes);
+        }
+
+        /** Rows x0 / k .. + 4, output columns [j, j + 2 lanes): 8 accumulators. */
+        private static void fourByTwo(float[] x, int x0, float[] wt, int k, int n, int j, float[] out, int o0) {
+            int lanes = SP.length();
+            FloatVector a00 = FloatVector.zero(SP);
+            FloatVector a01 = a00;
+            FloatVector a10 = a00;
+            FloatVector a11 = a00;
+            FloatVector a20 = a00;
+            FloatVector a21 = a00;
+            FloatVector a30 = a00;
+            FloatVector a31 = a00;
+            for (int i = 0; i < k; i++) {
+                int wi = i * n + j;
+                FloatVector w0 = FloatVector.fromArray(SP, wt, wi);
+                FloatVector w1 = FloatVector.fromArray(SP, wt, wi + lanes);
+                FloatVector b = FloatVector.broadcast(SP, x[x0 + i]);
+                a00 = w0.fma(b, a00);
+                a01 = w1.fma(b, a01);
+                b = FloatVector.broadcast(SP, x[x0 + k + i]);
+                a10 = w0.fma(b, a10);
+                a11 = w1.fma(b, a11);
+                b = FloatVector.broadcast(SP, x[x0 + 2 * k + i]);
+                a20 = w0.fma(b, a20);
+                a21 = w1.fma(b, a21);
+                b = FloatVector.broadcast(SP, x[x0 + 3 * k + i]);
+                a30 = w0.fma(b, a30);
+                a31 = w1.fma(b, a31);
+            }
+            int o = o0 + j;
+            a00.intoArray(out, o);
+            a01.intoArray(out, o + lanes);
+            o += n;
+            a10.intoArray(out, o);
+            a11.intoArray(out, o + lanes);
+            o += n;
+            a20.intoArray(out, o);
+            a21.intoArray(out, o + lanes);
+            o += n;
+            a30.intoArray(out, o);
+            a31.intoArray(out, o + lanes);
         }
     }
 }
