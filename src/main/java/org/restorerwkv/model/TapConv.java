@@ -1,5 +1,6 @@
 package org.restorerwkv.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -13,6 +14,8 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import org.restorerwkv.wkv.NarrowConv;
+import org.restorerwkv.wkv.NativeArrays;
 
 /**
  * nn.Conv2d(in, out, k, padding=k/2, bias) (stride 1, zero padding, groups 1) computed as one
@@ -71,6 +74,9 @@ public final class TapConv extends AbstractBlock {
         }
         if (kernel == 1) {
             y = w.reshape(cout, cin).matMul(x.reshape(bsz, cin, h * wd)); // (B, out, HW)
+        } else if (!JniUtils.isGradMode() && cout <= NarrowConv.MAX_OUT && x.getDevice().equals(Device.cpu())
+                && x.getDataType() == DataType.FLOAT32) {
+            return narrow(x, w, b, kernel, bsz, cin, cout, h, wd);
         } else if (!JniUtils.isGradMode()) {
             y = im2col(x, w, kernel, bsz, cin, cout, h, wd);
         } else {
@@ -131,6 +137,17 @@ public final class TapConv extends AbstractBlock {
             y.attach(x.getManager());
             return y;
         }
+    }
+
+    /** Inference with few output channels: {@link NarrowConv} on the planes in Java arrays. */
+    private static NDArray narrow(NDArray x, NDArray w, NDArray b, int kernel, long bsz, long cin, long cout, long h,
+                                  long wd) {
+        HostBuffers hb = HostBuffers.get();
+        float[] in = HostBuffers.read(x, hb.floats("conv-in", x.size()));
+        float[] y = hb.floats("conv-out", bsz * cout * h * wd);
+        NarrowConv.conv(in, (int) bsz, (int) cin, (int) h, (int) wd, w.toFloatArray(), b == null ? null : b.toFloatArray(),
+                (int) cout, kernel, y);
+        return NativeArrays.fromHost(x.getManager(), y, new Shape(bsz, cout, h, wd));
     }
 
     /**

@@ -48,9 +48,13 @@ class TapConvTest {
         }
     }
 
-    /** Inference (no gradients): the stacked form in one band and in bands of one row, against float64. */
+    /**
+     * Inference (no gradients): the stacked form in one band and in bands of one row, and the narrow
+     * form (at most {@code NarrowConv.MAX_OUT} outputs), against float64.
+     */
     @ParameterizedTest
-    @CsvSource({"1,1,16,3,64,64", "2,16,8,3,32,40", "1,32,1,3,48,48", "3,12,7,5,24,20", "1,24,12,1,20,36"})
+    @CsvSource({"1,1,16,3,64,64", "2,16,8,3,32,40", "1,32,1,3,48,48", "3,12,7,5,24,20", "1,24,12,1,20,36",
+            "2,5,3,3,21,37", "1,32,4,5,17,70", "2,3,1,1,9,19"})
     void inferenceFormsEqualTheFloat64Convolution(int b, int cin, int cout, int k, int h, int w) {
         try (NDManager m = NDManager.newBaseManager()) {
             Engine.getInstance().setRandomSeed(11);
