@@ -30,20 +30,30 @@ class TapConvTest {
             NDArray wt = m.randomUniform(-1, 1, new Shape(cout, cin, k, k));
             NDArray bias = m.randomUniform(-1, 1, new Shape(cout));
             NDArray r = m.randomUniform(-1, 1, new Shape(b, cout, h, w));
-            NDArray[] ours = run(x, wt, bias, r, false, k);
             NDArray[] ref = run(x.toType(DataType.FLOAT64, true), wt.toType(DataType.FLOAT64, true),
                     bias.toType(DataType.FLOAT64, true), r.toType(DataType.FLOAT64, true), true, k);
-            String[] names = {"y", "dx", "dw", "db"};
-            for (int i = 0; i < 4; i++) {
-                float[] a = ours[i].toFloatArray();
-                float[] e = ref[i].toType(DataType.FLOAT32, true).toFloatArray();
-                double scale = 1;
-                double d = 0;
-                for (int j = 0; j < a.length; j++) {
-                    scale = Math.max(scale, Math.abs(e[j]));
-                    d = Math.max(d, Math.abs(a[j] - e[j]));
+            // the tap-by-tap cases both stacked (the default limit) and one product per tap (limit 0)
+            for (long limit : new long[] {TapConv.STACKED_TRAINING_MAX_FLOATS, 0}) {
+                TapConv.stackedTrainingMaxFloats = limit;
+                NDArray[] ours;
+                try {
+                    ours = run(x, wt, bias, r, false, k);
+                } finally {
+                    TapConv.stackedTrainingMaxFloats = TapConv.STACKED_TRAINING_MAX_FLOATS;
                 }
-                assertTrue(d <= 1e-5 * scale, names[i] + ": max |diff| " + d + " (scale " + scale + ")");
+                String[] names = {"y", "dx", "dw", "db"};
+                for (int i = 0; i < 4; i++) {
+                    float[] a = ours[i].toFloatArray();
+                    float[] e = ref[i].toType(DataType.FLOAT32, true).toFloatArray();
+                    double scale = 1;
+                    double d = 0;
+                    for (int j = 0; j < a.length; j++) {
+                        scale = Math.max(scale, Math.abs(e[j]));
+                        d = Math.max(d, Math.abs(a[j] - e[j]));
+                    }
+                    assertTrue(d <= 1e-5 * scale, "limit " + limit + ", " + names[i] + ": max |diff| " + d
+                            + " (scale " + scale + ")");
+                }
             }
         }
     }
