@@ -43,16 +43,7 @@ class TapConvTest {
                 }
                 String[] names = {"y", "dx", "dw", "db"};
                 for (int i = 0; i < 4; i++) {
-                    float[] a = ours[i].toFloatArray();
-                    float[] e = ref[i].toType(DataType.FLOAT32, true).toFloatArray();
-                    double scale = 1;
-                    double d = 0;
-                    for (int j = 0; j < a.length; j++) {
-                        scale = Math.max(scale, Math.abs(e[j]));
-                        d = Math.max(d, Math.abs(a[j] - e[j]));
-                    }
-                    assertTrue(d <= 1e-5 * scale, "limit " + limit + ", " + names[i] + ": max |diff| " + d
-                            + " (scale " + scale + ")");
+                    assertCloseToFloat64("limit " + limit + ", " + names[i], ours[i], ref[i]);
                 }
             }
         }
@@ -71,20 +62,12 @@ class TapConvTest {
             NDArray x = m.randomUniform(-2, 2, new Shape(b, cin, h, w));
             NDArray wt = m.randomUniform(-1, 1, new Shape(cout, cin, k, k));
             NDArray bias = m.randomUniform(-1, 1, new Shape(cout));
-            float[] e = Conv2d.conv2d(x.toType(DataType.FLOAT64, true), wt.toType(DataType.FLOAT64, true),
-                    bias.toType(DataType.FLOAT64, true), new Shape(1, 1), new Shape(k / 2, k / 2)).singletonOrThrow()
-                    .toType(DataType.FLOAT32, true).toFloatArray();
+            NDArray e = Conv2d.conv2d(x.toType(DataType.FLOAT64, true), wt.toType(DataType.FLOAT64, true),
+                    bias.toType(DataType.FLOAT64, true), new Shape(1, 1), new Shape(k / 2, k / 2)).singletonOrThrow();
             for (long limit : new long[] {TapConv.IM2COL_MAX_FLOATS, 0}) {
                 TapConv.im2colMaxFloats = limit;
                 try {
-                    float[] a = TapConv.conv(x, wt, bias, k).toFloatArray();
-                    double scale = 1;
-                    double d = 0;
-                    for (int j = 0; j < a.length; j++) {
-                        scale = Math.max(scale, Math.abs(e[j]));
-                        d = Math.max(d, Math.abs(a[j] - e[j]));
-                    }
-                    assertTrue(d <= 1e-5 * scale, "limit " + limit + ": max |diff| " + d + " (scale " + scale + ")");
+                    assertCloseToFloat64("limit " + limit, TapConv.conv(x, wt, bias, k), e);
                 } finally {
                     TapConv.im2colMaxFloats = TapConv.IM2COL_MAX_FLOATS;
                 }
@@ -105,15 +88,7 @@ class TapConvTest {
             NDArray[] ref = depthwise(x.toType(DataType.FLOAT64, true), wt.toType(DataType.FLOAT64, true),
                     r.toType(DataType.FLOAT64, true), k);
             for (int i = 0; i < 3; i++) {
-                float[] a = ours[i].toFloatArray();
-                float[] e = ref[i].toType(DataType.FLOAT32, true).toFloatArray();
-                double d = 0;
-                double scale = 1;
-                for (int j = 0; j < a.length; j++) {
-                    scale = Math.max(scale, Math.abs(e[j]));
-                    d = Math.max(d, Math.abs(a[j] - e[j]));
-                }
-                assertTrue(d <= 1e-5 * scale, "depthwise output/gradient " + i + ": max |diff| " + d);
+                assertCloseToFloat64("depthwise output/gradient " + i, ours[i], ref[i]);
             }
         }
     }
@@ -147,5 +122,18 @@ class TapConvTest {
             gc.backward(y.mul(r).sum());
         }
         return new NDArray[] {y, xx.getGradient(), ww.getGradient(), bb.getGradient()};
+    }
+
+    /** max |ours - reference| within 1e-5 of the reference's largest magnitude (at least 1). */
+    private static void assertCloseToFloat64(String what, NDArray ours, NDArray reference) {
+        float[] a = ours.toFloatArray();
+        float[] e = reference.toType(DataType.FLOAT32, true).toFloatArray();
+        double scale = 1;
+        double d = 0;
+        for (int j = 0; j < a.length; j++) {
+            scale = Math.max(scale, Math.abs(e[j]));
+            d = Math.max(d, Math.abs(a[j] - e[j]));
+        }
+        assertTrue(d <= 1e-5 * scale, what + ": max |diff| " + d + " (scale " + scale + ")");
     }
 }
