@@ -176,7 +176,7 @@ public final class Bench {
 
     /**
      * Restores one random (size, size) slice n times through {@link Restorer}, reporting RSS before
-     * the first, after the first, at each tenth of the way and at the end: a leak shows as growth
+     * the first, after the first, at each twentieth of the way and at the end: a leak shows as growth
      * that goes on after the warm-up. The first restorations raise RSS without leaking: the reusable
      * buffers are allocated, the JIT compiler's threads keep the native memory of their largest
      * compilations, glibc's heaps settle into the layout that the repeated allocations of libtorch

@@ -156,8 +156,9 @@ public final class TapConv extends AbstractBlock {
     private static NDArray narrow(NDArray x, NDArray w, NDArray b, int kernel, long bsz, long cin, long cout, long h,
                                   long wd) {
         HostBuffers hb = HostBuffers.get();
-        float[] in = HostBuffers.read(x, hb.floats("conv-in", x.size()));
-        float[] y = hb.floats("conv-out", bsz * cout * h * wd);
+        // the blocks' buffers are free between stages (as Stage uses them): no image-sized slots of its own
+        float[] in = HostBuffers.read(x, hb.floats("shifted", x.size()));
+        float[] y = hb.floats("normed", bsz * cout * h * wd);
         NarrowConv.conv(in, (int) bsz, (int) cin, (int) h, (int) wd, w.toFloatArray(), b == null ? null : b.toFloatArray(),
                 (int) cout, kernel, y);
         return NativeArrays.fromHost(x.getManager(), y, new Shape(bsz, cout, h, wd));

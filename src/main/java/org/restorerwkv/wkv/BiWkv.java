@@ -400,8 +400,8 @@ public final class BiWkv {
     /** Per-thread buffers of the backward: 4 per (token, channel) of a block. */
     private static final ThreadLocal<double[][]> BACKWARD = Scratch.doubleSlots(4);
     private static final ThreadLocal<int[][]> BACKWARD_OFFSETS = Scratch.intSlots(1);
-    /** Per-thread scan-order copies of k, v, y, gy and the outputs gk, gv, for column scans. */
-    private static final ThreadLocal<float[][]> BACKWARD_GATHER = Scratch.floatSlots(6);
+    /** Per-thread scan-order copies of v, y, gy and the outputs gk, gv, for the scalar loops' column scans. */
+    private static final ThreadLocal<float[][]> BACKWARD_GATHER = Scratch.floatSlots(5);
     /** Per-thread float64 scan-order v, y, gy, gk, gv of the vector loops' channels. */
     private static final ThreadLocal<double[][]> BACKWARD_WIDE = Scratch.doubleSlots(5);
 
@@ -429,45 +429,15 @@ public final class BiWkv {
         for (int s = 0; s < len; s++) {
             off[s] = (int) ((row0 + token(s, height, width, columnMajor)) * ch + c0);
         }
-        float[] gkOut = gk;
-        float[] gvOut = gv;
-        if (columnMajor) {
-            // a column scan strides a whole image row per step: gather the block's inputs into scan
-            // order once (measured: the three scans over strided rows took twice as long)
-            float[][] g = new float[6][];
-            for (int i = 0; i < g.length; i++) {
-                g[i] = Scratch.floats(BACKWARD_GATHER, i, len * cb);
-            }
-            for (int s = 0; s < len; s++) {
-                int o = off[s];
-                int q0 = s * cb;
-                for (int c = 0; c < cb; c++) {
-                    g[0][q0 + c] = k[o + c];
-                    g[1][q0 + c] = v[o + c];
-                    g[2][q0 + c] = y[o + c];
-                    g[3][q0 + c] = gy[o + c];
-                }
-                off[s] = q0;
-            }
-            k = g[0];
-            v = g[1];
-            y = g[2];
-            gy = g[3];
-            gk = g[4];
-            gv = g[5];
-        }
-        if (columnMajor) { // the gathered rows: scan order, cb apart
-            shiftedExp(k, 0, cb, 0, 1, len, false, cb, e);
-        } else {
-            shiftedExp(k, c0, ch, row0, height, width, false, cb, e);
-        }
+        shiftedExp(k, c0, ch, row0, height, width, columnMajor, cb, e);
         double[] gwSum = new double[cb];
         double[] guSum = new double[cb];
         // whole vectors of channels on the vector API, the rest (if any) in the scalar loops below
         int whole = VectorSupport.AVAILABLE ? cb / Simd.lanes() * Simd.lanes() : 0;
         if (whole > 0) {
-            // their v, y, gy in float64 and scan order (widened here, not in the vector loops, where
-            // the JIT did not always compile the conversions to instructions)
+            // their v, y, gy gathered into float64 and scan order (also for column scans: the vector
+            // loops then run on contiguous rows), and gk, gv scattered back from there; converted
+            // here, not in the vector loops, where the JIT did not always compile the conversions
             double[] vd = Scratch.doubles(BACKWARD_WIDE, 0, len * cb);
             double[] yd = Scratch.doubles(BACKWARD_WIDE, 1, len * cb);
             double[] gyd = Scratch.doubles(BACKWARD_WIDE, 2, len * cb);
@@ -491,6 +461,31 @@ public final class BiWkv {
                     gv[o + c] = (float) gvd[q + c];
                 }
             }
+        }
+        float[] gkOut = gk;
+        float[] gvOut = gv;
+        if (columnMajor && whole < cb) {
+            // a column scan strides a whole image row per step: gather the scalar channels' inputs
+            // into scan order once (measured: the three scans over strided rows took twice as long)
+            float[][] g = new float[5][];
+            for (int i = 0; i < g.length; i++) {
+                g[i] = Scratch.floats(BACKWARD_GATHER, i, len * cb);
+            }
+            for (int s = 0; s < len; s++) {
+                int o = off[s];
+                int q0 = s * cb;
+                for (int c = whole; c < cb; c++) {
+                    g[0][q0 + c] = v[o + c];
+                    g[1][q0 + c] = y[o + c];
+                    g[2][q0 + c] = gy[o + c];
+                }
+                off[s] = q0;
+            }
+            v = g[0];
+            y = g[1];
+            gy = g[2];
+            gk = g[3];
+            gv = g[4];
         }
         double[] a1 = new double[cb];
         double[] a2 = new double[cb];
@@ -556,10 +551,10 @@ public final class BiWkv {
             gwPart[b * ch + c0 + c] = gwSum[c];
             guPart[b * ch + c0 + c] = guSum[c];
         }
-        if (columnMajor) { // scatter back to the row-major outputs
+        if (columnMajor && whole < cb) { // scatter the scalar channels back to the row-major outputs
             for (int s = 0; s < len; s++) {
                 int o = (int) ((row0 + token(s, height, width, true)) * ch + c0);
-                for (int c = 0; c < cb; c++) {
+                for (int c = whole; c < cb; c++) {
                     gkOut[o + c] = gk[s * cb + c];
                     gvOut[o + c] = gv[s * cb + c];
                 }
@@ -754,7 +749,6 @@ public final class BiWkv {
             }
             return whole;
         }
-
 
         /** Per-thread chunk buffers: exp(k - chunk max), values, right sums, one value per channel. */
         private static final ThreadLocal<double[][]> CHUNK = Scratch.doubleSlots(4);
