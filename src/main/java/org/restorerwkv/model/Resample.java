@@ -1,8 +1,10 @@
 package org.restorerwkv.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import org.restorerwkv.wkv.TokenOps;
 
 /**
  * Down- or up-sampling between U-Net levels: conv3x3 without bias, then PixelUnshuffle(2)
@@ -34,6 +36,24 @@ public final class Resample extends Module {
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         NDArray y = run(conv, ps, x, training);
         return down ? pixelUnshuffle(y) : pixelShuffle(y);
+    }
+
+    /**
+     * Inference on channels-last host tokens x (B*h*w, C): the conv into {@code convOut}, then the
+     * shuffle into y, (B*h/2*w/2, 2C) down or (B*2h*2w, C/2) up.
+     */
+    void forwardTokens(float[] x, int bsz, int h, int w, float[] convOut, float[] y, NDManager manager) {
+        conv.forwardTokens(x, bsz, h, w, convOut, manager);
+        int c = conv.outChannels();
+        if (down) {
+            TokenOps.pixelUnshuffle(convOut, y, bsz, h, w, c);
+        } else {
+            TokenOps.pixelShuffle(convOut, y, bsz, h, w, c / 4);
+        }
+    }
+
+    void weightsChanged() {
+        conv.weightsChanged();
     }
 
     /** PyTorch's channel order: out channel c*4 + i*2 + j takes pixel (2y+i, 2x+j) of channel c. */

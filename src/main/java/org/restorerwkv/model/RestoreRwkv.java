@@ -1,5 +1,6 @@
 package org.restorerwkv.model;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -19,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.wkv.NativeArrays;
+import org.restorerwkv.wkv.TokenOps;
 
 /**
  * Restore-RWKV (paper Fig. 2): a 4-level U-Net of RWKV blocks with a global residual.
@@ -204,6 +207,10 @@ public final class RestoreRwkv extends Module {
             throw new IllegalArgumentException("Restore-RWKV expects (B, " + config.inpChannels()
                     + ", H, W) with H, W multiples of 8, got " + s);
         }
+        if (!training && !JniUtils.isGradMode() && x.getDevice().equals(Device.cpu()) && x.getDataType() == DataType.FLOAT32
+                && config.outChannels() == config.inpChannels() && stages().stream().allMatch(Stage::fastPath)) {
+            return forwardHost(x);
+        }
         // not recording gradients, every intermediate is freed once used, not when the caller's
         // scope closes: the peak then holds the skips and one level's work, not the whole pass
         Release done = JniUtils.isGradMode() ? (used, result) -> { } : RestoreRwkv::release;
@@ -234,6 +241,67 @@ public final class RestoreRwkv extends Module {
         NDArray y = out.add(x);
         done.accept(out, y);
         return y;
+    }
+
+    /**
+     * Inference on CPU: the same network as {@link #forwardStages} on channels-last host tokens (B*h*w,
+     * C) in this thread's reused buffers, from the input planes to the output planes. Only the input
+     * and the result are libtorch tensors (and the products of wide layers, see
+     * {@link SpatialMix#project}), so repeated restorations allocate nothing new: no per-level tensors,
+     * no layout copies between DJL and Java at every stage.
+     */
+    private NDArray forwardHost(NDArray x) {
+        Shape s = x.getShape();
+        int bsz = (int) s.get(0);
+        int cin = (int) s.get(1);
+        int h = (int) s.get(2);
+        int w = (int) s.get(3);
+        int d = config.dim();
+        long t = (long) bsz * h * w; // tokens at level 1; level l has t / 4^(l-1)
+        HostBuffers hb = HostBuffers.get();
+        float[] in = HostBuffers.read(x, hb.floats("u.in", t * cin)); // (B, Cin, H, W) planes
+        // every buffer at its largest size first: a slot that grows later drops its contents
+        float[] e1 = hb.floats("u.e1", t * d);
+        float[] e2 = hb.floats("u.e2", t * d / 2);
+        float[] e3 = hb.floats("u.e3", t * d / 4);
+        float[] a = hb.floats("u.a", t * 2 * d);
+        float[] b = hb.floats("u.b", t * d / 2);
+        float[] c = hb.floats("shifted", t * Math.max(2 * d, cin)); // the blocks' shift buffer, free between them
+        float[] y = hb.floats("u.out", t * config.outChannels());
+        NDManager m = x.getManager();
+        float[] tokens = in;
+        if (cin > 1) {
+            TokenOps.toTokens(in, c, bsz, h * w, cin);
+            tokens = c;
+        }
+        patchEmbed.forwardTokens(tokens, bsz, h, w, e1, m);
+        encoderLevel1.forwardTokens(e1, bsz, h, w, m);
+        down12.forwardTokens(e1, bsz, h, w, a, e2, m);
+        encoderLevel2.forwardTokens(e2, bsz, h / 2, w / 2, m);
+        down23.forwardTokens(e2, bsz, h / 2, w / 2, a, e3, m);
+        encoderLevel3.forwardTokens(e3, bsz, h / 4, w / 4, m);
+        down34.forwardTokens(e3, bsz, h / 4, w / 4, a, b, m);
+        latent.forwardTokens(b, bsz, h / 8, w / 8, m);
+        int t3 = (int) (t / 16);
+        up43.forwardTokens(b, bsz, h / 8, w / 8, a, c, m);
+        TokenOps.concat(c, 4 * d, e3, 4 * d, a, t3); // [up, skip], up first as the reference
+        reduceChanLevel3.forwardTokens(a, bsz, h / 4, w / 4, b, m);
+        decoderLevel3.forwardTokens(b, bsz, h / 4, w / 4, m);
+        up32.forwardTokens(b, bsz, h / 4, w / 4, a, c, m);
+        TokenOps.concat(c, 2 * d, e2, 2 * d, a, t3 * 4);
+        reduceChanLevel2.forwardTokens(a, bsz, h / 2, w / 2, b, m);
+        decoderLevel2.forwardTokens(b, bsz, h / 2, w / 2, m);
+        up21.forwardTokens(b, bsz, h / 2, w / 2, a, c, m);
+        TokenOps.concat(c, d, e1, d, a, (int) t);
+        decoderLevel1.forwardTokens(a, bsz, h, w, m);
+        refinement.forwardTokens(a, bsz, h, w, m);
+        c = hb.floats("shifted", t * Math.max(2 * d, cin)); // the blocks may have swapped it for a larger one
+        output.forwardToPlanes(a, bsz, h, w, c, y, m);
+        int n = (int) (t * config.outChannels());
+        for (int i = 0; i < n; i++) {
+            y[i] += in[i]; // the global residual (out_channels == inp_channels)
+        }
+        return NativeArrays.fromHost(m, y, new Shape(bsz, config.outChannels(), h, w));
     }
 
     /** Frees {@code used} after {@code result} was computed from it (a no-op while recording). */
@@ -396,6 +464,12 @@ public final class RestoreRwkv extends Module {
      * derived from them, every Omni-Shift's fused 5x5 weight and the host copies of the others.
      */
     public void weightsChanged() {
+        for (TapConv c : List.of(patchEmbed, reduceChanLevel3, reduceChanLevel2, output)) {
+            c.weightsChanged();
+        }
+        for (Resample r : List.of(down12, down23, down34, up43, up32, up21)) {
+            r.weightsChanged();
+        }
         for (Stage s : stages()) {
             for (RwkvBlock b : s.blocks()) {
                 b.weightsChanged();

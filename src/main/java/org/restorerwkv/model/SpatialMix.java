@@ -219,7 +219,13 @@ public final class SpatialMix extends TokenMixer {
      */
     static void project(HostBuffers hb, HostWeights host, String name, float[] x, int k, Supplier<NDArray> w,
                         float[] out, int n, int rows, NDManager manager) {
-        if (TokenLinear.preferred(k, n)) {
+        project(TokenLinear.preferred(k, n), hb, host, name, x, k, w, out, n, rows, manager);
+    }
+
+    /** {@link #project} in Java ({@code java}) or by libtorch. */
+    static void project(boolean java, HostBuffers hb, HostWeights host, String name, float[] x, int k,
+                        Supplier<NDArray> w, float[] out, int n, int rows, NDManager manager) {
+        if (java) {
             TokenLinear.linear(x, host.get(name, () -> TokenLinear.transpose(w.get().toFloatArray(), n, k)), k, n,
                     out, rows);
         } else {

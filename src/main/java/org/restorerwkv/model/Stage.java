@@ -2,6 +2,7 @@ package org.restorerwkv.model;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
@@ -59,6 +60,17 @@ public final class Stage extends Module {
         float[] out = planes; // free again: the tokens hold the stage state
         TokenOps.toPlanes(tokens, out, bsz, len, c);
         return NativeArrays.fromHost(x.getManager(), out, s);
+    }
+
+    /** Inference on channels-last host tokens (B*h*w, C), updated in place by every block. */
+    void forwardTokens(float[] tokens, int bsz, int h, int w, NDManager manager) {
+        for (RwkvBlock b : blocks) {
+            b.forwardFast(tokens, bsz, h, w, manager);
+        }
+    }
+
+    boolean fastPath() {
+        return blocks.stream().allMatch(RwkvBlock::fastPath);
     }
 
     List<RwkvBlock> blocks() {

@@ -14,8 +14,10 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import java.util.function.Supplier;
 import org.restorerwkv.wkv.NarrowConv;
 import org.restorerwkv.wkv.NativeArrays;
+import org.restorerwkv.wkv.TokenOps;
 
 /**
  * nn.Conv2d(in, out, k, padding=k/2, bias) (stride 1, zero padding, groups 1) computed as one
@@ -109,6 +111,89 @@ public final class TapConv extends AbstractBlock {
         }
         return y.reshape(bsz, cout, h, wd);
     }
+
+    /**
+     * Inference on channels-last host tokens: x (B*h*w, in) -> out (B*h*w, out). A 1x1 conv is one
+     * product; a k x k one is im2col ({@link TokenOps#im2col}) in bands of at most
+     * {@link #TOKEN_BAND_FLOATS} and one product per band, each by {@link SpatialMix#project} (Java
+     * or libtorch, whichever is faster for the weight's shape). Nothing is allocated after the first
+     * call: the bands and weights are reused.
+     */
+    void forwardTokens(float[] x, int bsz, int h, int w, float[] y, NDManager manager) {
+        HostBuffers hb = HostBuffers.get();
+        int rows = bsz * h * w;
+        int k = kernel * kernel * in; // (dy, dx, in) per output pixel
+        Supplier<NDArray> matrix = () -> weight.getArray().transpose(0, 2, 3, 1).reshape(out, k);
+        try (NDManager scope = manager.newSubManager()) {
+            Supplier<NDArray> scoped = () -> {
+                NDArray m = matrix.get();
+                m.attach(scope); // derived from the parameter: on its manager otherwise
+                return m;
+            };
+            boolean java = (long) k * out <= javaProductMax;
+            if (kernel == 1) {
+                SpatialMix.project(java, hb, host, "matrix", x, k, scoped, y, out, rows, scope);
+            } else {
+                int band = (int) Math.max(1, Math.min(rows, tokenBandFloats / Math.max(k, out)));
+                float[] cols = hb.floats("im2col", (long) band * k);
+                float[] part = hb.floats("im2col.out", (long) band * out);
+                for (int t0 = 0; t0 < rows; t0 += band) {
+                    int n = Math.min(band, rows - t0);
+                    TokenOps.im2col(x, h, w, in, kernel, t0, n, cols);
+                    SpatialMix.project(java, hb, host, "matrix", cols, k, scoped, part, out, n, scope);
+                    System.arraycopy(part, 0, y, t0 * out, n * out);
+                }
+            }
+        }
+        if (bias != null) {
+            TokenOps.addBias(y, host.get("bias", () -> bias.getArray().toFloatArray()), rows, out);
+        }
+    }
+
+    /**
+     * Inference: tokens x (B*h*w, in) -> planes y (B, out, h, w); {@code scratch} holds B*h*w*max(in,
+     * out) floats. Few output channels (the model's last conv) go through {@link NarrowConv} on planes,
+     * which reads each input row k*k times from cache instead of writing k*k copies of it.
+     */
+    void forwardToPlanes(float[] x, int bsz, int h, int w, float[] scratch, float[] y, NDManager manager) {
+        if (kernel > 1 && out <= NarrowConv.MAX_OUT) {
+            TokenOps.toPlanes(x, scratch, bsz, h * w, in);
+            NarrowConv.conv(scratch, bsz, in, h, w, host.get("weight", () -> weight.getArray().toFloatArray()),
+                    bias == null ? null : host.get("bias", () -> bias.getArray().toFloatArray()), out, kernel, y);
+        } else {
+            forwardTokens(x, bsz, h, w, scratch, manager);
+            TokenOps.toPlanes(scratch, y, bsz, h * w, out);
+        }
+    }
+
+    /**
+     * Largest k*k*in x out weight whose product {@link #forwardTokens} computes in Java
+     * ({@link TokenLinear}); larger ones go to libtorch. Higher than for the blocks' linear layers
+     * ({@link TokenLinear#preferred}): im2col's long rows give the Java kernel more work per output.
+     * Measured in the model (2 threads, 256²): the light model's convolutions (up to 1152 x 256) all
+     * in Java as fast as with libtorch; the default model's widest (1728 x 384, 3456 x 768) 0.4 s
+     * slower in Java.
+     */
+    static final long JAVA_PRODUCT_MAX = 1L << 19;
+
+    /** The limit in use: {@link #JAVA_PRODUCT_MAX}, changed only by tests to run both branches. */
+    static volatile long javaProductMax = JAVA_PRODUCT_MAX;
+
+    /** Host copies of the weights for {@link #forwardTokens}, until {@link #weightsChanged}. */
+    private final HostWeights host = new HostWeights();
+
+    void weightsChanged() {
+        host.clear();
+    }
+
+    /**
+     * Largest im2col band of {@link #forwardTokens} (floats, 16 MB): big enough that a band's product
+     * runs at the matmul's speed, small enough to stay near the cache and bound memory at any size.
+     */
+    static final long TOKEN_BAND_FLOATS = 1L << 22;
+
+    /** The band limit in use: {@link #TOKEN_BAND_FLOATS}, lowered only by tests to exercise many bands. */
+    static volatile long tokenBandFloats = TOKEN_BAND_FLOATS;
 
     /**
      * Inference: the k*k shifted copies stacked into one (B, k*k*in, rows*W) matrix and one product
@@ -234,5 +319,9 @@ public final class TapConv extends AbstractBlock {
 
     public int inChannels() {
         return in;
+    }
+
+    public int outChannels() {
+        return out;
     }
 }

@@ -132,6 +132,102 @@ public final class TokenOps {
         });
     }
 
+    /**
+     * im2col on channels-last tokens: for tokens t0 .. t0 + n - 1 of (B, h, w, c), row t - t0 of cols
+     * is the k x k neighbourhood as (dy, dx, channel), {@code cols[(t - t0) * k*k*c + (dy*k + dx)*c + ch]
+     * = x[b, y + dy - k/2, x + dx - k/2, ch]}, zero outside the image: a stride-1 conv with zero padding
+     * k/2 is then one product with the weight (out, c, k, k) arranged as (out, (dy, dx, c)).
+     */
+    public static void im2col(float[] x, int h, int w, int c, int k, int t0, int n, float[] cols) {
+        int p = k / 2;
+        int len = h * w;
+        int row = k * k * c;
+        if (cols.length < (long) n * row || x.length < (long) (t0 + n) * c) {
+            throw new IllegalArgumentException("im2col: buffers too small");
+        }
+        forEachRow(n, i -> {
+            int t = t0 + i;
+            int b = t / len;
+            int y = t % len / w;
+            int xx = t % w;
+            int o = i * row;
+            for (int dy = 0; dy < k; dy++) {
+                int yy = y + dy - p;
+                for (int dx = 0; dx < k; dx++, o += c) {
+                    int xs = xx + dx - p;
+                    if (yy < 0 || yy >= h || xs < 0 || xs >= w) {
+                        java.util.Arrays.fill(cols, o, o + c, 0f);
+                    } else {
+                        System.arraycopy(x, ((b * h + yy) * w + xs) * c, cols, o, c);
+                    }
+                }
+            }
+        });
+    }
+
+    /** out[r, :] = x[r, :] + bias for rows of ch floats. */
+    public static void addBias(float[] x, float[] bias, int rows, int ch) {
+        check(x, rows, ch);
+        forEachRow(rows, r -> {
+            int o = r * ch;
+            for (int i = 0; i < ch; i++) {
+                x[o + i] += bias[i];
+            }
+        });
+    }
+
+    /**
+     * PixelUnshuffle(2) on tokens: (B, h, w, c) -> (B, h/2, w/2, 4c), out channel ch*4 + i*2 + j taking
+     * pixel (2y + i, 2x + j) of channel ch, PyTorch's order.
+     */
+    public static void pixelUnshuffle(float[] x, float[] out, int bsz, int h, int w, int c) {
+        shuffle(out, x, bsz, h / 2, w / 2, c, true);
+    }
+
+    /** PixelShuffle(2) on tokens, the inverse: (B, h, w, 4c) -> (B, 2h, 2w, c). */
+    public static void pixelShuffle(float[] x, float[] out, int bsz, int h, int w, int c) {
+        shuffle(x, out, bsz, h, w, c, false);
+    }
+
+    /**
+     * The one index map of both directions, packed (B, h, w, 4c) against full resolution (B, 2h, 2w, c):
+     * packed channel ch*4 + i*2 + j is pixel (2y + i, 2x + j) of channel ch; copies full -> packed or back.
+     */
+    private static void shuffle(float[] packed, float[] full, int bsz, int h, int w, int c, boolean toPacked) {
+        check(packed, bsz * h * w, 4 * c);
+        check(full, bsz * h * w * 4, c);
+        forEachRow(bsz * h * w, t -> {
+            int b = t / (h * w);
+            int y = t % (h * w) / w;
+            int xx = t % w;
+            int q = t * 4 * c;
+            for (int i = 0; i < 2; i++) {
+                for (int j = 0; j < 2; j++) {
+                    int f = ((b * 2 * h + 2 * y + i) * 2 * w + 2 * xx + j) * c;
+                    int g = q + i * 2 + j;
+                    for (int ch = 0; ch < c; ch++) {
+                        if (toPacked) {
+                            packed[g + 4 * ch] = full[f + ch];
+                        } else {
+                            full[f + ch] = packed[g + 4 * ch];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** Channel concatenation of tokens: out[r] = [a[r, :ca], b[r, :cb]]. */
+    public static void concat(float[] a, int ca, float[] b, int cb, float[] out, int rows) {
+        check(a, rows, ca);
+        check(b, rows, cb);
+        check(out, rows, ca + cb);
+        forEachRow(rows, r -> {
+            System.arraycopy(a, r * ca, out, r * (ca + cb), ca);
+            System.arraycopy(b, r * cb, out, r * (ca + cb) + ca, cb);
+        });
+    }
+
     /** torch.sigmoid in float32. */
     static float sigmoid(float x) {
         return (float) (1 / (1 + Math.exp(-x)));

@@ -120,4 +120,46 @@ class FastInferenceTest {
             assertClose(run(m, x, WkvKernel.DIFFERENTIABLE), after, 1e-5);
         }
     }
+
+    @Test
+    void wholeModelOnHostTokensEqualsDjlPathWithConvolutionsInJavaOrLibtorchAndInBands() {
+        long javaMax = TapConv.javaProductMax;
+        long band = TapConv.tokenBandFloats;
+        ModelConfig single = new ModelConfig(1, 1, 8, new int[] {1, 1, 1, 1}, 1, 2, 2);
+        try (NDManager nd = NDManager.newBaseManager()) {
+            RestoreRwkv m = RestoreRwkv.create(single, nd, 4);
+            NDArray x = nd.create(random(2 * 16 * 24, 12), new Shape(2, 1, 16, 24));
+            float[] reference = run(m, x, WkvKernel.DIFFERENTIABLE);
+            // every convolution's product by libtorch / by TokenLinear, im2col in bands of 1 to 4 tokens
+            for (long limit : new long[] {0, Long.MAX_VALUE}) {
+                TapConv.javaProductMax = limit;
+                TapConv.tokenBandFloats = 300;
+                assertClose(reference, run(m, x, WkvKernel.AUTO), 1e-5);
+                TapConv.tokenBandFloats = band;
+                assertClose(reference, run(m, x, WkvKernel.AUTO), 1e-5);
+            }
+        } finally {
+            TapConv.javaProductMax = javaMax;
+            TapConv.tokenBandFloats = band;
+        }
+    }
+
+    @Test
+    void tokenPixelShufflesMatchTheDjlOnesOnPlanes() {
+        int b = 2, c = 3, h = 4, w = 6;
+        try (NDManager nd = NDManager.newBaseManager()) {
+            float[] planes = random(b * 4 * c * h * w, 21);
+            NDArray x = nd.create(planes, new Shape(b, 4 * c, h, w)); // packed: (B, 4c, h, w)
+            float[] packed = new float[planes.length];
+            org.restorerwkv.wkv.TokenOps.toTokens(planes, packed, b, h * w, 4 * c);
+            float[] full = new float[planes.length];
+            org.restorerwkv.wkv.TokenOps.pixelShuffle(packed, full, b, h, w, c);
+            float[] expected = new float[planes.length];
+            org.restorerwkv.wkv.TokenOps.toTokens(Resample.pixelShuffle(x).toFloatArray(), expected, b, 4 * h * w, c);
+            assertClose(expected, full, 0);
+            float[] back = new float[planes.length];
+            org.restorerwkv.wkv.TokenOps.pixelUnshuffle(full, back, b, 2 * h, 2 * w, c);
+            assertClose(packed, back, 0);
+        }
+    }
 }
