@@ -53,7 +53,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Initial weights and data order (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--loss", defaultValue = "l1", description = "l1 or charbonnier (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--loss", defaultValue = "l1", description = "l1, l2 (mean squared error) or charbonnier (default: ${DEFAULT-VALUE}).")
     String loss;
 
     @Option(names = "--augment", description = "Random flips and 90-degree rotations; MRI pairs also get a random "

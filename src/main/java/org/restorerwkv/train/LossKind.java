@@ -8,13 +8,18 @@ public enum LossKind {
     /** Mean absolute error, the reference's loss. */
     L1,
     /** Mean of sqrt(d^2 + eps^2): a smooth L1. */
-    CHARBONNIER;
+    CHARBONNIER,
+    /** Mean squared error: the loss whose minimum is the best PSNR. */
+    L2;
 
     /** The scalar loss of a prediction against its target (same shape). */
     public NDArray apply(NDArray prediction, NDArray target, double charbonnierEps) {
         NDArray d = prediction.sub(target);
         if (this == L1) {
             return d.abs().mean();
+        }
+        if (this == L2) {
+            return d.square().mean();
         }
         return d.square().add((float) (charbonnierEps * charbonnierEps)).sqrt().mean();
     }
@@ -23,7 +28,8 @@ public enum LossKind {
         return switch (s.strip().toLowerCase(Locale.ROOT)) {
             case "l1" -> L1;
             case "charbonnier" -> CHARBONNIER;
-            default -> throw new IllegalArgumentException("unknown loss '" + s + "': expected l1 or charbonnier");
+            case "l2", "mse" -> L2;
+            default -> throw new IllegalArgumentException("unknown loss '" + s + "': expected l1, l2 or charbonnier");
         };
     }
 }
