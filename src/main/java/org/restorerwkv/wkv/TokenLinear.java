@@ -1,6 +1,7 @@
 package org.restorerwkv.wkv;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -83,6 +84,9 @@ public final class TokenLinear {
     /** Per-thread hidden rows of {@link #squaredReluMlp}, grown as needed and reused. */
     private static final ThreadLocal<float[][]> HIDDEN = Scratch.floatSlots(1);
 
+    /** Per-thread copy of the tail columns of wt, one column of K floats after another. */
+    private static final ThreadLocal<float[][]> TAIL = Scratch.floatSlots(1);
+
     private static float[] hiddenScratch(int size) {
         return Scratch.floats(HIDDEN, 0, size);
     }
@@ -94,13 +98,21 @@ public final class TokenLinear {
     /** rows rows of x from xo times wt into out from oo. */
     private static void blockInto(boolean simd, float[] x, int xo, float[] wt, int k, int n, float[] out, int oo, int rows) {
         int done = simd ? Simd.rows(x, xo, wt, k, n, out, oo, rows) : 0;
-        // columns (or all of it) the vector kernel leaves: plain dot products
-        int fromCol = simd ? n / Simd.lanes() * Simd.lanes() : 0;
+        int whole = simd ? n / Simd.lanes() * Simd.lanes() : 0;
+        // columns after the whole vectors, for every row: dot products along K on vectors, where K
+        // fills them (a convolution to 8 channels, the light model's first downsampling, would
+        // otherwise be all scalar code)
+        boolean tail = simd && whole < n && k >= Simd.lanes();
+        if (tail) {
+            Simd.tailColumns(x, xo, wt, k, n, whole, out, oo, rows, Scratch.floats(TAIL, 0, (n - whole) * k));
+        }
+        // what the vector code leaves (or all of it): plain dot products
+        int toCol = tail ? whole : n;
         for (int r = 0; r < rows; r++) {
-            int c0 = r < done ? fromCol : 0;
+            int c0 = r < done ? whole : 0;
             int xr = xo + r * k;
             int orow = oo + r * n;
-            for (int j = c0; j < n; j++) {
+            for (int j = c0; j < toCol; j++) {
                 float s = 0;
                 for (int i = 0; i < k; i++) {
                     s += x[xr + i] * wt[i * n + j];
@@ -134,6 +146,37 @@ public final class TokenLinear {
 
         static int lanes() {
             return SP.length();
+        }
+
+        /**
+         * out[r, j] for every row and the columns j in [from, n): wt's columns gathered once into
+         * {@code cols} (contiguous along K), then each output a vector dot product of the input row and
+         * its column, reduced once. Only for K >= lanes.
+         */
+        static void tailColumns(float[] x, int xo, float[] wt, int k, int n, int from, float[] out, int oo, int rows,
+                                float[] cols) {
+            for (int j = from; j < n; j++) {
+                for (int i = 0; i < k; i++) {
+                    cols[(j - from) * k + i] = wt[i * n + j];
+                }
+            }
+            int lanes = SP.length();
+            int kv = k / lanes * lanes;
+            for (int r = 0; r < rows; r++) {
+                int xr = xo + r * k;
+                for (int j = from; j < n; j++) {
+                    int c = (j - from) * k;
+                    FloatVector acc = FloatVector.zero(SP);
+                    for (int i = 0; i < kv; i += lanes) {
+                        acc = FloatVector.fromArray(SP, x, xr + i).fma(FloatVector.fromArray(SP, cols, c + i), acc);
+                    }
+                    float s = acc.reduceLanes(VectorOperators.ADD);
+                    for (int i = kv; i < k; i++) {
+                        s += x[xr + i] * cols[c + i];
+                    }
+                    out[oo + r * n + j] = s;
+                }
+            }
         }
 
         /**

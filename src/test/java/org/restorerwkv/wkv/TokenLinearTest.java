@@ -29,7 +29,8 @@ class TokenLinearTest {
     @ParameterizedTest
     // rows not a multiple of 4 or of the 256-row block; N with and without whole vectors
     @CsvSource({"16,48,515,true", "16,48,515,false", "11,37,9,true", "64,16,300,true", "5,3,2,true", "128,512,7,true",
-            "24,119,13,true"}) // 119 on 16 lanes: four vectors, two, one and a scalar tail
+            "24,119,13,true", // 119 on 16 lanes: four vectors, two, one and a scalar tail of 7
+            "144,8,21,true", "432,24,9,true"}) // the models' first downsampling: 8 and 24 outputs
     void linearIsXTimesTheTransposedTorchWeight(int k, int n, int rows, boolean simd) {
         SplittableRandom r = new SplittableRandom(k * 31 + n);
         float[] x = random(r, rows * k);
