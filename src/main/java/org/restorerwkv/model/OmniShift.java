@@ -23,7 +23,7 @@ import org.restorerwkv.wkv.OmniShiftKernel;
  * from a checkpoint: it is recomputed from the branches whenever an inference forward follows a
  * training forward or a weight change.
  */
-public final class OmniShift extends Module {
+public final class OmniShift extends Module implements DerivedWeights {
 
     private final int channels;
     private final Parameter alpha;
@@ -88,7 +88,8 @@ public final class OmniShift extends Module {
     }
 
     /** Marks the fused weight out of date (after loading or changing branch weights). */
-    public void invalidate() {
+    @Override
+    public void weightsChanged() {
         reparamStale = true;
     }
 

@@ -52,10 +52,6 @@ public final class Resample extends Module {
         }
     }
 
-    void weightsChanged() {
-        conv.weightsChanged();
-    }
-
     /** PyTorch's channel order: out channel c*4 + i*2 + j takes pixel (2y+i, 2x+j) of channel c. */
     static NDArray pixelUnshuffle(NDArray x) {
         Shape s = x.getShape();

@@ -266,7 +266,8 @@ public final class RestoreRwkv extends Module {
         float[] e3 = hb.floats("u.e3", t * d / 4);
         float[] a = hb.floats("u.a", t * 2 * d);
         float[] b = hb.floats("u.b", t * d / 2);
-        float[] c = hb.floats("shifted", t * Math.max(2 * d, cin)); // the blocks' shift buffer, free between them
+        // the blocks' shift buffer, free between them; they ask for at most t * 2d of it, so it stays this array
+        float[] c = hb.floats("shifted", t * Math.max(2 * d, cin));
         float[] y = hb.floats("u.out", t * config.outChannels());
         NDManager m = x.getManager();
         float[] tokens = in;
@@ -295,7 +296,6 @@ public final class RestoreRwkv extends Module {
         TokenOps.concat(c, d, e1, d, a, (int) t);
         decoderLevel1.forwardTokens(a, bsz, h, w, m);
         refinement.forwardTokens(a, bsz, h, w, m);
-        c = hb.floats("shifted", t * Math.max(2 * d, cin)); // the blocks may have swapped it for a larger one
         output.forwardToPlanes(a, bsz, h, w, c, y, m);
         int n = (int) (t * config.outChannels());
         for (int i = 0; i < n; i++) {
@@ -464,16 +464,15 @@ public final class RestoreRwkv extends Module {
      * derived from them, every Omni-Shift's fused 5x5 weight and the host copies of the others.
      */
     public void weightsChanged() {
-        for (TapConv c : List.of(patchEmbed, reduceChanLevel3, reduceChanLevel2, output)) {
-            c.weightsChanged();
+        weightsChanged(this);
+    }
+
+    private static void weightsChanged(Block b) {
+        if (b instanceof DerivedWeights d) {
+            d.weightsChanged();
         }
-        for (Resample r : List.of(down12, down23, down34, up43, up32, up21)) {
-            r.weightsChanged();
-        }
-        for (Stage s : stages()) {
-            for (RwkvBlock b : s.blocks()) {
-                b.weightsChanged();
-            }
+        for (Pair<String, Block> c : b.getChildren()) {
+            weightsChanged(c.getValue());
         }
     }
 

@@ -14,7 +14,7 @@ import ai.djl.training.ParameterStore;
  * x = x + gamma2 * ChannelMix(LayerNorm2(x))
  * </pre>
  */
-public final class RwkvBlock extends Module {
+public final class RwkvBlock extends Module implements DerivedWeights {
 
     private final Parameter gamma1;
     private final Parameter gamma2;
@@ -74,15 +74,9 @@ public final class RwkvBlock extends Module {
 
     private final HostWeights host = new HostWeights();
 
-    /** Drops everything derived from the weights: host copies and both Omni-Shifts' fused 5x5. */
-    void weightsChanged() {
+    @Override
+    public void weightsChanged() {
         host.clear();
-        ln1.host.clear();
-        ln2.host.clear();
-        att.host.clear();
-        ffn.host.clear();
-        att.omniShift().invalidate();
-        ffn.omniShift().invalidate();
     }
 
     boolean fastPath() {

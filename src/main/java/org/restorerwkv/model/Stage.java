@@ -25,7 +25,7 @@ public final class Stage extends Module {
     @Override
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         if (!training && !blocks.isEmpty() && x.getDevice().equals(Device.cpu())
-                && x.getDataType() == DataType.FLOAT32 && blocks.stream().allMatch(RwkvBlock::fastPath)) {
+                && x.getDataType() == DataType.FLOAT32 && fastPath()) {
             return forwardFast(x);
         }
         for (RwkvBlock b : blocks) {
@@ -54,9 +54,7 @@ public final class Stage extends Module {
         float[] planes = HostBuffers.read(x, hb.floats("shifted", n));
         float[] tokens = hb.floats("residual", n);
         TokenOps.toTokens(planes, tokens, bsz, len, c);
-        for (RwkvBlock b : blocks) {
-            b.forwardFast(tokens, bsz, h, w, x.getManager());
-        }
+        forwardTokens(tokens, bsz, h, w, x.getManager());
         float[] out = planes; // free again: the tokens hold the stage state
         TokenOps.toPlanes(tokens, out, bsz, len, c);
         return NativeArrays.fromHost(x.getManager(), out, s);

@@ -29,7 +29,7 @@ import org.restorerwkv.wkv.TokenOps;
  * sometimes NaN) input gradients, and whose forward is wrong too once limited to AVX2. Matrix
  * products go to the BLAS and are exact; depthwise convolutions are not affected.
  */
-public final class TapConv extends AbstractBlock {
+public final class TapConv extends AbstractBlock implements DerivedWeights {
 
     private final int in;
     private final int out;
@@ -116,23 +116,22 @@ public final class TapConv extends AbstractBlock {
      * Inference on channels-last host tokens: x (B*h*w, in) -> out (B*h*w, out). A 1x1 conv is one
      * product; a k x k one is im2col ({@link TokenOps#im2col}) in bands of at most
      * {@link #TOKEN_BAND_FLOATS} and one product per band, each by {@link SpatialMix#project} (Java
-     * or libtorch, whichever is faster for the weight's shape). Nothing is allocated after the first
-     * call: the bands and weights are reused.
+     * or libtorch, whichever is faster for the weight's shape). No array is allocated after the first
+     * call: the bands and the weights' host copies are reused.
      */
     void forwardTokens(float[] x, int bsz, int h, int w, float[] y, NDManager manager) {
         HostBuffers hb = HostBuffers.get();
         int rows = bsz * h * w;
         int k = kernel * kernel * in; // (dy, dx, in) per output pixel
-        Supplier<NDArray> matrix = () -> weight.getArray().transpose(0, 2, 3, 1).reshape(out, k);
         try (NDManager scope = manager.newSubManager()) {
-            Supplier<NDArray> scoped = () -> {
-                NDArray m = matrix.get();
+            Supplier<NDArray> matrix = () -> { // (out, (dy, dx, in)), asked for only where it is needed
+                NDArray m = weight.getArray().transpose(0, 2, 3, 1).reshape(out, k);
                 m.attach(scope); // derived from the parameter: on its manager otherwise
                 return m;
             };
             boolean java = (long) k * out <= javaProductMax;
             if (kernel == 1) {
-                SpatialMix.project(java, hb, host, "matrix", x, k, scoped, y, out, rows, scope);
+                SpatialMix.project(java, hb, host, "matrix", x, k, matrix, y, out, rows, scope);
             } else {
                 int band = (int) Math.max(1, Math.min(rows, tokenBandFloats / Math.max(k, out)));
                 float[] cols = hb.floats("im2col", (long) band * k);
@@ -140,7 +139,7 @@ public final class TapConv extends AbstractBlock {
                 for (int t0 = 0; t0 < rows; t0 += band) {
                     int n = Math.min(band, rows - t0);
                     TokenOps.im2col(x, h, w, in, kernel, t0, n, cols);
-                    SpatialMix.project(java, hb, host, "matrix", cols, k, scoped, part, out, n, scope);
+                    SpatialMix.project(java, hb, host, "matrix", cols, k, matrix, part, out, n, scope);
                     System.arraycopy(part, 0, y, t0 * out, n * out);
                 }
             }
@@ -182,7 +181,8 @@ public final class TapConv extends AbstractBlock {
     /** Host copies of the weights for {@link #forwardTokens}, until {@link #weightsChanged}. */
     private final HostWeights host = new HostWeights();
 
-    void weightsChanged() {
+    @Override
+    public void weightsChanged() {
         host.clear();
     }
 

@@ -11,7 +11,7 @@ import ai.djl.util.PairList;
 import org.restorerwkv.wkv.TokenOps;
 
 /** nn.LayerNorm(C) on tokens (B, T, C): normalizes over C, affine, eps 1e-5; keys weight, bias. */
-public final class TokenLayerNorm extends AbstractBlock {
+public final class TokenLayerNorm extends AbstractBlock implements DerivedWeights {
 
     private static final float EPS = 1e-5f;
     private final long channels;
@@ -39,7 +39,12 @@ public final class TokenLayerNorm extends AbstractBlock {
     }
 
     /** Host copies of weight and bias for {@link #forwardFast}. */
-    final HostWeights host = new HostWeights();
+    private final HostWeights host = new HostWeights();
+
+    @Override
+    public void weightsChanged() {
+        host.clear();
+    }
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {

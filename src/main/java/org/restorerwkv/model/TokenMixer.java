@@ -8,7 +8,7 @@ import ai.djl.training.ParameterStore;
  * What SpatialMix and ChannelMix share: both mix LayerNorm'd tokens (B, T = H*W, C) after an
  * Omni-Shift; as a stand-alone block each maps an image (B, C, H, W) to an image of the same shape.
  */
-abstract class TokenMixer extends Module {
+abstract class TokenMixer extends Module implements DerivedWeights {
 
     /** x: tokens (B, T = h*w, C) -> (B, T, C). */
     abstract NDArray forwardTokens(ParameterStore ps, NDArray x, long h, long w, boolean training);
@@ -17,6 +17,11 @@ abstract class TokenMixer extends Module {
 
     /** Host copies of the weights for the inference fast path. */
     final HostWeights host = new HostWeights();
+
+    @Override
+    public void weightsChanged() {
+        host.clear();
+    }
 
     @Override
     final NDArray forward(ParameterStore ps, NDArray x, boolean training) {

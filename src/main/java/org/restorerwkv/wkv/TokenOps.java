@@ -1,5 +1,6 @@
 package org.restorerwkv.wkv;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -156,7 +157,7 @@ public final class TokenOps {
                 for (int dx = 0; dx < k; dx++, o += c) {
                     int xs = xx + dx - p;
                     if (yy < 0 || yy >= h || xs < 0 || xs >= w) {
-                        java.util.Arrays.fill(cols, o, o + c, 0f);
+                        Arrays.fill(cols, o, o + c, 0f);
                     } else {
                         System.arraycopy(x, ((b * h + yy) * w + xs) * c, cols, o, c);
                     }
