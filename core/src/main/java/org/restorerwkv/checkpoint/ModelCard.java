@@ -1,0 +1,125 @@
+package org.restorerwkv.checkpoint;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.restorerwkv.domain.Modality;
+import org.restorerwkv.io.InvalidInputException;
+import org.restorerwkv.model.ModelConfig;
+
+/**
+ * What a built-in model is and how it was made: a free-form JSON object of which only
+ * {@code name}, {@code config} (a named configuration, "light" or "default", or the config object)
+ * and {@code modalities} (e.g. ["CT", "MRI", "PET"]) are read; every other field (tasks, data and
+ * their licences, degradations, training command, iterations, wall time, metrics...) is shown as
+ * written.
+ */
+public record ModelCard(String name, ModelConfig config, List<Modality> modalities, JsonObject json) {
+
+    /** Reads and checks a card. */
+    public static ModelCard read(Path file) throws IOException {
+        JsonObject o;
+        try {
+            JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
+            if (!e.isJsonObject()) {
+                throw new InvalidInputException(file, "a model card is a JSON object");
+            }
+            o = e.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw new InvalidInputException(file, "not valid JSON: " + e.getMessage());
+        }
+        try {
+            String name = string(o, "name");
+            JsonElement c = o.get("config");
+            if (c == null) {
+                throw new IllegalArgumentException("missing \"config\"");
+            }
+            ModelConfig config = c.isJsonPrimitive() ? named(c.getAsString()) : ModelConfig.fromJson(c.toString());
+            JsonElement m = o.get("modalities");
+            if (m == null || !m.isJsonArray() || m.getAsJsonArray().isEmpty()) {
+                throw new IllegalArgumentException("\"modalities\" must be a non-empty list such as [\"CT\", \"MRI\", \"PET\"]");
+            }
+            List<Modality> modalities = new ArrayList<>();
+            for (JsonElement x : m.getAsJsonArray()) {
+                Modality mod = Modality.parse(x.getAsString());
+                if (mod == Modality.NONE) {
+                    throw new IllegalArgumentException("modality NONE is not a trained modality");
+                }
+                modalities.add(mod);
+            }
+            return new ModelCard(name, config, List.copyOf(modalities), o);
+        } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException | JsonParseException e) {
+            throw new InvalidInputException(file, "bad model card: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The card for a listing: name, config, modalities, then every other field as
+     * {@code key: value} (objects one level deep as {@code key.sub: value}), in the card's order.
+     */
+    public List<String> summary() {
+        List<String> lines = new ArrayList<>();
+        lines.add(name + ": " + config + ", modalities " + modalities);
+        for (Map.Entry<String, JsonElement> e : json.entrySet()) {
+            String k = e.getKey();
+            if (k.equals("name") || k.equals("config") || k.equals("modalities")) {
+                continue;
+            }
+            if (e.getValue().isJsonObject()) {
+                for (Map.Entry<String, JsonElement> s : e.getValue().getAsJsonObject().entrySet()) {
+                    lines.add("  " + k + "." + s.getKey() + ": " + show(s.getValue()));
+                }
+            } else {
+                lines.add("  " + k + ": " + show(e.getValue()));
+            }
+        }
+        return lines;
+    }
+
+    private static String show(JsonElement v) {
+        if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isString()) {
+            return v.getAsString();
+        }
+        if (v.isJsonArray()) {
+            JsonArray a = v.getAsJsonArray();
+            List<String> parts = new ArrayList<>();
+            for (JsonElement x : a) {
+                parts.add(show(x));
+            }
+            return a.size() > 0 && a.get(0).isJsonObject() ? String.join("; ", parts) : String.join(", ", parts);
+        }
+        if (v.isJsonObject()) {
+            List<String> parts = new ArrayList<>();
+            for (Map.Entry<String, JsonElement> s : v.getAsJsonObject().entrySet()) {
+                parts.add(s.getKey() + " " + show(s.getValue()));
+            }
+            return String.join(", ", parts);
+        }
+        return v.toString();
+    }
+
+    private static String string(JsonObject o, String key) {
+        JsonElement e = o.get(key);
+        if (e == null || !e.isJsonPrimitive() || e.getAsString().isBlank()) {
+            throw new IllegalArgumentException("missing \"" + key + "\"");
+        }
+        return e.getAsString();
+    }
+
+    private static ModelConfig named(String name) {
+        return switch (name) {
+            case "light" -> ModelConfig.LIGHT;
+            case "default" -> ModelConfig.DEFAULT;
+            default -> throw new IllegalArgumentException("config '" + name + "' is not light, default or a config object");
+        };
+    }
+}

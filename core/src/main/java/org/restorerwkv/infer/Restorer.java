@@ -1,0 +1,208 @@
+package org.restorerwkv.infer;
+
+import org.restorerwkv.domain.Padding;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.wkv.NativeArrays;
+import org.restorerwkv.model.RestoreRwkv;
+
+/**
+ * Runs a model in inference mode on images of any size: each batch is reflect-padded to a multiple
+ * of 8, restored, and cropped back. Temporaries of a batch live in a sub-manager that is closed
+ * after the batch, so memory stays flat across slices.
+ */
+public final class Restorer {
+
+    /** The U-Net halves the resolution three times. */
+    public static final int MULTIPLE = 8;
+
+    /** Default tile side: slices larger than this are restored in overlapping tiles. */
+    public static final int DEFAULT_TILE = 256;
+    /** Default overlap between neighbouring tiles, blended with a raised-cosine ramp. */
+    public static final int DEFAULT_OVERLAP = 32;
+
+    private final RestoreRwkv model;
+    private final NDManager manager;
+    private final int batchSize;
+    private final int tile;
+    private final int overlap;
+
+    public Restorer(RestoreRwkv model, NDManager manager, int batchSize) {
+        this(model, manager, batchSize, DEFAULT_TILE, DEFAULT_OVERLAP);
+    }
+
+    /**
+     * @param tile tile side in pixels (a multiple of 8); 0 restores every slice whole
+     * @param overlap pixels shared by neighbouring tiles (less than the tile)
+     */
+    public Restorer(RestoreRwkv model, NDManager manager, int batchSize, int tile, int overlap) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1");
+        }
+        if (tile != 0 && (tile < MULTIPLE || tile % MULTIPLE != 0 || overlap < 0 || overlap >= tile)) {
+            throw new IllegalArgumentException("tile must be a positive multiple of 8 with 0 <= overlap < tile, got tile "
+                    + tile + ", overlap " + overlap);
+        }
+        this.model = model;
+        this.manager = manager;
+        this.batchSize = batchSize;
+        this.tile = tile;
+        this.overlap = overlap;
+    }
+
+    public RestoreRwkv model() {
+        return model;
+    }
+
+    /**
+     * Restores raw values (no normalization). Accepts (H, W), (D, H, W) = D single-channel slices,
+     * or (N, C, H, W); returns the same shape.
+     */
+    public HostTensor restore(HostTensor in) {
+        return restore(in, n -> { });
+    }
+
+    /** As {@link #restore(HostTensor)}, reporting each finished batch's slice count. */
+    public HostTensor restore(HostTensor in, java.util.function.IntConsumer progress) {
+        long[] s = in.shape();
+        int cin = model.config().inpChannels();
+        int cout = model.config().outChannels();
+        int n;
+        int c;
+        if (s.length == 2) {
+            n = 1;
+            c = 1;
+        } else if (s.length == 3) {
+            n = (int) s[0];
+            c = 1;
+        } else if (s.length == 4) {
+            n = (int) s[0];
+            c = (int) s[1];
+        } else {
+            throw new IllegalArgumentException("expected (H,W), (D,H,W) or (N,C,H,W), got " + Arrays.toString(s));
+        }
+        if (c != cin) {
+            throw new IllegalArgumentException("the model takes " + cin + " channel(s), the input has " + c
+                    + " (shape " + Arrays.toString(s) + ")");
+        }
+        if (s.length < 4 && cout != 1) {
+            throw new IllegalArgumentException("the model writes " + cout + " channels: give the input as (N,C,H,W)");
+        }
+        int h = (int) s[s.length - 2];
+        int w = (int) s[s.length - 1];
+        if (h < 1 || w < 1) {
+            throw new IllegalArgumentException("empty image " + Arrays.toString(s));
+        }
+        float[] src = in.data();
+        for (int i = 0; i < src.length; i++) {
+            if (!Float.isFinite(src[i])) {
+                throw new IllegalArgumentException("input holds a non-finite value (" + src[i] + ") at index " + i);
+            }
+        }
+        float[] out = new float[n * cout * h * w];
+        int inPlane = cin * h * w;
+        int outPlane = cout * h * w;
+        for (int b0 = 0; b0 < n; b0 += batchSize) {
+            int nb = Math.min(batchSize, n - b0);
+            float[] batch = Arrays.copyOfRange(src, b0 * inPlane, (b0 + nb) * inPlane);
+            float[] y = restoreBatch(batch, nb, h, w);
+            System.arraycopy(y, 0, out, b0 * outPlane, nb * outPlane);
+            progress.accept(nb);
+        }
+        long[] os = s.clone();
+        if (s.length == 4) {
+            os[1] = cout;
+        }
+        return new HostTensor(os, out);
+    }
+
+    /**
+     * nb images of (Cin, h, w) -> nb images of (Cout, h, w); images larger than the tile are
+     * restored tile by tile, so memory is bounded by the tile size, not the image size.
+     */
+    public float[] restoreBatch(float[] batch, int nb, int h, int w) {
+        if (tile == 0 || (h <= tile && w <= tile)) {
+            return restoreWhole(batch, nb, h, w);
+        }
+        int cin = model.config().inpChannels();
+        int cout = model.config().outChannels();
+        int th = Math.min(tile, h);
+        int tw = Math.min(tile, w);
+        float[] acc = new float[nb * cout * h * w];
+        float[] weight = new float[h * w];
+        float[] rampY = ramp(th, overlap);
+        float[] rampX = ramp(tw, overlap);
+        for (int y0 : starts(h, th, overlap)) {
+            for (int x0 : starts(w, tw, overlap)) {
+                float[] in = new float[nb * cin * th * tw];
+                for (int p = 0; p < nb * cin; p++) {
+                    for (int y = 0; y < th; y++) {
+                        System.arraycopy(batch, (p * h + y0 + y) * w + x0, in, (p * th + y) * tw, tw);
+                    }
+                }
+                float[] out = restoreWhole(in, nb, th, tw);
+                // interior edges fade in; edges on the image border keep full weight
+                for (int y = 0; y < th; y++) {
+                    float wy = (y0 > 0 ? rampY[y] : 1) * (y0 + th < h ? rampY[th - 1 - y] : 1);
+                    for (int x = 0; x < tw; x++) {
+                        float wx = (x0 > 0 ? rampX[x] : 1) * (x0 + tw < w ? rampX[tw - 1 - x] : 1);
+                        float wt = wy * wx;
+                        int q = (y0 + y) * w + x0 + x;
+                        weight[q] += wt;
+                        for (int p = 0; p < nb * cout; p++) {
+                            acc[p * h * w + q] += wt * out[(p * th + y) * tw + x];
+                        }
+                    }
+                }
+            }
+        }
+        for (int p = 0; p < nb * cout; p++) {
+            for (int q = 0; q < h * w; q++) {
+                acc[p * h * w + q] /= weight[q];
+            }
+        }
+        return acc;
+    }
+
+    /** Tile origins along an axis of length n: step tile - overlap, the last one flush with the end. */
+    static int[] starts(int n, int size, int overlap) {
+        if (size >= n) {
+            return new int[] {0};
+        }
+        int step = size - overlap;
+        int count = (n - size + step - 1) / step + 1;
+        int[] s = new int[count];
+        for (int i = 0; i < count; i++) {
+            s[i] = Math.min(i * step, n - size);
+        }
+        return s;
+    }
+
+    /** Raised-cosine fade-in over the first {@code overlap} pixels (never 0), then 1. */
+    static float[] ramp(int size, int overlap) {
+        float[] r = new float[size];
+        for (int i = 0; i < size; i++) {
+            r[i] = i < overlap ? (float) (0.5 - 0.5 * Math.cos(Math.PI * (i + 0.5) / overlap)) : 1f;
+        }
+        return r;
+    }
+
+    /** nb whole images: padded to a multiple of 8, one forward pass, cropped back. */
+    private float[] restoreWhole(float[] batch, int nb, int h, int w) {
+        int cin = model.config().inpChannels();
+        int cout = model.config().outChannels();
+        int ph = Padding.roundUp(h, MULTIPLE);
+        int pw = Padding.roundUp(w, MULTIPLE);
+        float[] padded = Padding.pad(batch, nb * cin, h, w, ph, pw);
+        float[] y;
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray x = NativeArrays.fromHost(scope, padded, new Shape(nb, cin, ph, pw));
+            y = model.forward(x, false).toFloatArray();
+        }
+        return Padding.crop(y, nb * cout, ph, pw, h, w);
+    }
+}
