@@ -5,6 +5,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.util.Locale;
+import org.restorerwkv.api.RestorationModel;
 import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.model.ModelConfig;
 import org.restorerwkv.model.RestoreRwkv;
@@ -83,6 +84,16 @@ public final class ModelOptions {
         String spec = Weights.specOrDefault(null);
         System.err.println("weights: " + spec + " (default; --weights FILE|builtin:NAME chooses others)");
         return spec;
+    }
+
+    /**
+     * The model from --weights (else the default built-in one) through the library's API, with
+     * --config, --device and the given batching and tiling.
+     */
+    RestorationModel open(int batch, int tile, int overlap) throws IOException {
+        Device d = device();
+        return RestorationModel.builder(weightsOrDefault()).config(configOrNull()).device(d).batchSize(batch)
+                .tiling(tile, overlap).build();
     }
 
     /** The model from --weights, else the default built-in one (config from --config or the file). */

@@ -1,6 +1,5 @@
 package org.restorerwkv.cli;
 
-import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,15 +12,14 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.restorerwkv.domain.Modality;
-import org.restorerwkv.infer.Restorer;
-import org.restorerwkv.checkpoint.Weights;
+import org.restorerwkv.api.RestorationModel;
+import org.restorerwkv.infer.RestoreListener;
 import org.restorerwkv.infer.ScanRestorer;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.io.Npy;
 import org.restorerwkv.io.Volume;
 import org.restorerwkv.io.VolumeFormats;
-import org.restorerwkv.model.RestoreRwkv;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -79,10 +77,7 @@ public final class RestoreCommand implements Callable<Integer> {
         List<Path[]> jobs = jobs();
         long t0 = System.nanoTime();
         int slices = 0;
-        try (NDManager manager = NDManager.newBaseManager(model.device())) {
-            String spec = model.weightsOrDefault();
-            RestoreRwkv net = model.load(manager, spec);
-            ScanRestorer restorer = new ScanRestorer(new Restorer(net, manager, batch, tile, overlap), Weights.scalingOf(spec));
+        try (RestorationModel restorer = model.open(batch, tile, overlap)) {
             for (Path[] job : jobs) {
                 slices += restoreOne(restorer, job[0], job[1]);
             }
@@ -136,13 +131,13 @@ public final class RestoreCommand implements Callable<Integer> {
         return in.toString().toLowerCase(Locale.ROOT).endsWith(".npy") && out.toString().toLowerCase(Locale.ROOT).endsWith(".npy");
     }
 
-    private int restoreOne(ScanRestorer restorer, Path in, Path out) throws IOException {
+    private int restoreOne(RestorationModel restorer, Path in, Path out) throws IOException {
         if (isNpyToNpy(in, out)) {
             HostTensor t = Npy.read(in);
             Modality m = modality(null, in);
             int n = t.rank() == 2 ? 1 : (int) t.shape()[0];
             try (ProgressBar pb = progress(in, n)) {
-                HostTensor y = restorer.restore(t, m, pb::stepBy);
+                HostTensor y = restorer.restore(t, m, listener(pb));
                 Npy.write(out, y);
             } catch (IllegalArgumentException e) {
                 throw new InvalidInputException(in, e.getMessage());
@@ -153,7 +148,7 @@ public final class RestoreCommand implements Callable<Integer> {
         Modality m = modality(v, in);
         int n = ScanRestorer.sliceCount(v, axis);
         try (ProgressBar pb = progress(in, n)) {
-            Volume y = restorer.restore(v, m, axis, pb::stepBy);
+            Volume y = restorer.restore(v, m, axis, listener(pb));
             VolumeFormats.write(out, y);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(in, e.getMessage());
@@ -170,6 +165,15 @@ public final class RestoreCommand implements Callable<Integer> {
             throw new InvalidInputException(in, "modality unknown (no DICOM Modality tag): give --modality ct|mri|pet|none");
         }
         return declared;
+    }
+
+    private static RestoreListener listener(ProgressBar pb) {
+        return new RestoreListener() {
+            @Override
+            public void progress(int done, int total) {
+                pb.stepTo(done);
+            }
+        };
     }
 
     private ProgressBar progress(Path in, int total) {

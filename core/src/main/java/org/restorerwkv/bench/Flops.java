@@ -7,7 +7,7 @@ import org.restorerwkv.model.ModelConfig;
  * the architecture: convolutions and linear layers (the matmul-like work). Bi-WKV, layer norms and
  * element-wise ops are O(T·C) with small constants and are left out, as FLOP counts usually do.
  */
-public final class Flops {
+final class Flops {
 
     private Flops() {}
 

@@ -33,7 +33,7 @@ import org.restorerwkv.io.InvalidInputException;
  * state dict under "state_dict", "model_state_dict", "model" or "params" is accepted, and a
  * "module." prefix that every key carries (DataParallel) is removed.
  */
-public final class PthReader {
+final class PthReader {
 
     /** Keys under which training scripts commonly nest the state dict, in order of preference. */
     private static final List<String> WRAPPER_KEYS = List.of("state_dict", "model_state_dict", "model", "params");

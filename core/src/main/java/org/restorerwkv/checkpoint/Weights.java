@@ -120,7 +120,7 @@ public final class Weights {
         if (!check.ok()) {
             throw new InvalidInputException(file, "does not fit the model (" + c + "): " + check.describe());
         }
-        model.initialize(manager, 0);
+        model.initializeForLoading(manager);
         try {
             model.load(state);
         } catch (IllegalArgumentException e) {

@@ -1,7 +1,7 @@
 package org.restorerwkv.degrade;
 
 /** Window multiplying the ramp filter in frequency; {@code f / fN} runs from 0 to 1 (Nyquist). */
-public enum Apodization {
+enum Apodization {
     /** Pure ramp: sharpest, most noise. */
     RAM_LAK,
     /** Ramp times sinc(f / (2 fN)): the usual default of FBP. */

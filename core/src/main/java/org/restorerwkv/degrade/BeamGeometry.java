@@ -6,7 +6,7 @@ package org.restorerwkv.degrade;
  * perpendicular to the central ray (the "virtual detector"), so both geometries share one
  * filter.
  */
-public sealed interface BeamGeometry permits BeamGeometry.Parallel, BeamGeometry.Fan {
+sealed interface BeamGeometry permits BeamGeometry.Parallel, BeamGeometry.Fan {
 
     /** Angle swept by the views: pi for parallel beam, 2 pi for the fan-beam full scan. */
     double arcRadians();

@@ -19,7 +19,7 @@ import org.jtransforms.fft.DoubleFFT_1D;
  *
  * <p>Immutable; every method allocates its own buffers, so one instance may be shared by threads.
  */
-public final class Projector {
+final class Projector {
 
     /** Largest sinogram accepted, in values (2 GiB of doubles): guards against typos in views/bins. */
     static final long MAX_SINOGRAM = 1L << 28;

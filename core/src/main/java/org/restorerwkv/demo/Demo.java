@@ -1,5 +1,6 @@
 package org.restorerwkv.demo;
 
+import org.restorerwkv.infer.RestoreListener;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
@@ -96,7 +97,7 @@ public final class Demo {
      * network) and measures input and output against the original.
      */
     public static Result restore(ScanRestorer restorer, Case c) {
-        Volume restored = restorer.restore(c.degraded(), c.modality(), 0, n -> { });
+        Volume restored = restorer.restore(c.degraded(), c.modality(), 0, RestoreListener.NONE);
         return new Result(c, restored, measure(c, c.degraded()), measure(c, restored));
     }
 

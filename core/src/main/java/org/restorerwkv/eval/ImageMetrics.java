@@ -9,7 +9,7 @@ package org.restorerwkv.eval;
  * given. Non-finite input values, a negative or non-finite data_range and mismatched sizes are
  * rejected with IllegalArgumentException. Inputs are never modified.
  */
-public final class ImageMetrics {
+final class ImageMetrics {
 
     private ImageMetrics() {}
 

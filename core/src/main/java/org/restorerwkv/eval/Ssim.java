@@ -11,7 +11,7 @@ import java.util.Arrays;
  * commutes with that split, so a horizontal pass followed by a vertical pass gives the same map in
  * O(H W 11 2). Horizontal results are kept in a ring of 11 rows; all sums are in double.
  */
-public final class Ssim {
+final class Ssim {
 
     static final int SIZE = 11;
     static final int RADIUS = SIZE / 2;

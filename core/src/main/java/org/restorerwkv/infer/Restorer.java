@@ -5,7 +5,9 @@ import org.restorerwkv.domain.Padding;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.Arrays;
+import java.util.concurrent.CancellationException;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.wkv.NativeArrays;
 import org.restorerwkv.model.RestoreRwkv;
@@ -14,6 +16,9 @@ import org.restorerwkv.model.RestoreRwkv;
  * Runs a model in inference mode on images of any size: each batch is reflect-padded to a multiple
  * of 8, restored, and cropped back. Temporaries of a batch live in a sub-manager that is closed
  * after the batch, so memory stays flat across slices.
+ *
+ * <p>Thread-safe: several threads may call {@code restore} at once; their network passes run one at
+ * a time, so each result is bit-identical to a call made alone.
  */
 public final class Restorer {
 
@@ -30,6 +35,7 @@ public final class Restorer {
     private final int batchSize;
     private final int tile;
     private final int overlap;
+    private final Object forwardLock = new Object();
 
     public Restorer(RestoreRwkv model, NDManager manager, int batchSize) {
         this(model, manager, batchSize, DEFAULT_TILE, DEFAULT_OVERLAP);
@@ -63,11 +69,14 @@ public final class Restorer {
      * or (N, C, H, W); returns the same shape.
      */
     public HostTensor restore(HostTensor in) {
-        return restore(in, n -> { });
+        return restore(in, RestoreListener.NONE);
     }
 
-    /** As {@link #restore(HostTensor)}, reporting each finished batch's slice count. */
-    public HostTensor restore(HostTensor in, java.util.function.IntConsumer progress) {
+    /**
+     * As {@link #restore(HostTensor)}, reporting progress after every batch and stopping with a
+     * {@link CancellationException} when the listener cancels or the thread is interrupted.
+     */
+    public HostTensor restore(HostTensor in, RestoreListener listener) {
         long[] s = in.shape();
         int cin = model.config().inpChannels();
         int cout = model.config().outChannels();
@@ -107,11 +116,14 @@ public final class Restorer {
         int inPlane = cin * h * w;
         int outPlane = cout * h * w;
         for (int b0 = 0; b0 < n; b0 += batchSize) {
+            if (listener.cancelled() || Thread.currentThread().isInterrupted()) {
+                throw new CancellationException("restoration cancelled after " + b0 + " of " + n + " slices");
+            }
             int nb = Math.min(batchSize, n - b0);
             float[] batch = Arrays.copyOfRange(src, b0 * inPlane, (b0 + nb) * inPlane);
             float[] y = restoreBatch(batch, nb, h, w);
             System.arraycopy(y, 0, out, b0 * outPlane, nb * outPlane);
-            progress.accept(nb);
+            listener.progress(b0 + nb, n);
         }
         long[] os = s.clone();
         if (s.length == 4) {
@@ -199,9 +211,19 @@ public final class Restorer {
         int pw = Padding.roundUp(w, MULTIPLE);
         float[] padded = Padding.pad(batch, nb * cin, h, w, ph, pw);
         float[] y;
-        try (NDManager scope = manager.newSubManager()) {
-            NDArray x = NativeArrays.fromHost(scope, padded, new Shape(nb, cin, ph, pw));
-            y = model.forward(x, false).toFloatArray();
+        // one pass at a time: a pass lends the weights to its scope and fills per-model caches
+        synchronized (forwardLock) {
+            // libtorch's grad mode is per thread and on in every thread but the one that started the
+            // engine: without this, a pass from another thread would record a graph and miss the
+            // inference path
+            boolean grad = JniUtils.isGradMode();
+            JniUtils.setGradMode(false);
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray x = NativeArrays.fromHost(scope, padded, new Shape(nb, cin, ph, pw));
+                y = model.forward(x, false).toFloatArray();
+            } finally {
+                JniUtils.setGradMode(grad);
+            }
         }
         return Padding.crop(y, nb * cout, ph, pw, h, w);
     }

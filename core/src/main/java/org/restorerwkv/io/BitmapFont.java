@@ -9,7 +9,7 @@ import java.util.Map;
  * not AWT's text rendering, because headless JVMs without system fonts cannot draw text, and so
  * the pixels are the same on every machine.
  */
-public final class BitmapFont {
+final class BitmapFont {
 
     /** Glyph size in font pixels; characters advance by WIDTH + 1. */
     public static final int WIDTH = 5;

@@ -35,7 +35,7 @@ import org.xml.sax.SAXException;
  * <p>The volume gets the spacing and an axis-aligned affine at the origin: the project keeps no
  * patient position.
  */
-public final class Inv3Format {
+final class Inv3Format {
 
     private Inv3Format() {}
 

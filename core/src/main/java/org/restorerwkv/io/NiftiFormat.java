@@ -32,7 +32,7 @@ import java.util.zip.ZipException;
  * otherwise qform and sform (code 1, scanner) are derived from the volume's affine. The NIfTI
  * version is the source's (2 also when a dimension exceeds 32767).
  */
-public final class NiftiFormat {
+final class NiftiFormat {
 
     static final int DT_UINT8 = 2;
     static final int DT_INT16 = 4;

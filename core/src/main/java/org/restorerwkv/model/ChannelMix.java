@@ -11,7 +11,7 @@ import org.restorerwkv.wkv.TokenLinear;
 import org.restorerwkv.wkv.TokenOps;
 
 /** Channel mix on tokens (B, T, C): s = OmniShift(x); out = sigmoid(s Wr^T) * (relu(s Wk^T)^2 Wv^T). */
-public final class ChannelMix extends TokenMixer {
+final class ChannelMix extends TokenMixer {
 
     private final Linear key;
     private final OmniShift omniShift;
@@ -57,12 +57,12 @@ public final class ChannelMix extends TokenMixer {
             TokenLinear.squaredReluMlp(shifted, host.get("key", () -> TokenLinear.transpose(wk.toFloatArray(), hidden, c)),
                     host.get("value", () -> TokenLinear.transpose(wv.toFloatArray(), c, hidden)), c, hidden, kv, rows);
         } else {
-            hb.chunked(shifted, c, kv, c, rows, hidden, manager, s -> {
+            hb.chunked(shifted, c, kv, c, rows, hidden, limits.chunkFloats(), manager, s -> {
                 NDArray k = Activation.relu(Linear.linear(s, wk).singletonOrThrow()); // (n, 4C)
                 return Linear.linear(k.muli(k), wv).singletonOrThrow();
             });
         }
-        SpatialMix.project(hb, host, "receptance", shifted, c, () -> SpatialMix.weight(receptance), r, c, rows, manager);
+        SpatialMix.project(hb, host, "receptance", shifted, c, () -> SpatialMix.weight(receptance), r, c, rows, limits, manager);
         TokenOps.gatedResidual(x, gamma, r, kv, rows, c);
     }
 

@@ -44,15 +44,13 @@ final class HostBuffers {
      */
     static final int CHUNK_FLOATS = 1 << 20;
 
-    /** The chunk size in use: {@link #CHUNK_FLOATS}, lowered only by tests to exercise many chunks. */
-    static volatile int chunkFloats = CHUNK_FLOATS;
 
     /**
      * out[r, :outCols] = f(x[r, :inCols]) for all rows, computed by libtorch in row chunks whose
      * widest tensor has {@code widest} columns; f maps an (n, inCols) array to an (n, outCols) one.
      */
-    void chunked(float[] x, int inCols, float[] out, int outCols, int rows, int widest, NDManager manager,
-                 UnaryOperator<NDArray> f) {
+    void chunked(float[] x, int inCols, float[] out, int outCols, int rows, int widest, int chunkFloats,
+                 NDManager manager, UnaryOperator<NDArray> f) {
         int step = Math.max(64, chunkFloats / Math.max(widest, Math.max(inCols, outCols)));
         for (int r0 = 0; r0 < rows; r0 += step) {
             int n = Math.min(step, rows - r0);

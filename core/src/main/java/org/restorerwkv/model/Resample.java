@@ -11,7 +11,7 @@ import org.restorerwkv.wkv.TokenOps;
  * (C -> C/2 -> 2C, H/2) or PixelShuffle(2) (C -> 2C -> C/2, 2H). The conv is keyed {@code body.0}
  * as in the reference's nn.Sequential.
  */
-public final class Resample extends Module {
+final class Resample extends Module {
 
     private final boolean down;
     private final TapConv conv;

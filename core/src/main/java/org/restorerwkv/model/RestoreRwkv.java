@@ -13,6 +13,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -99,6 +100,17 @@ public final class RestoreRwkv extends Module {
 
     public void initialize(NDManager manager, long seed) {
         Engine.getInstance().setRandomSeed((int) seed);
+        initialize(manager, DataType.FLOAT32, Layers.image(config.inpChannels()));
+        weightsChanged();
+    }
+
+    /**
+     * Allocates the parameters as zeros for a state dict that {@link #load} fills next: draws no
+     * random numbers and leaves libtorch's global generator as it was (loading a model for
+     * inference must not change a caller's random stream).
+     */
+    public void initializeForLoading(NDManager manager) {
+        setInitializer(Initializer.ZEROS, p -> true);
         initialize(manager, DataType.FLOAT32, Layers.image(config.inpChannels()));
         weightsChanged();
     }

@@ -28,7 +28,7 @@ import org.restorerwkv.wkv.TokenOps;
  * out = (sigmoid(r) * v) Wo^T
  * </pre>
  */
-public final class SpatialMix extends TokenMixer {
+final class SpatialMix extends TokenMixer {
 
     private final int channels;
     private final int recurrence;
@@ -181,7 +181,7 @@ public final class SpatialMix extends TokenMixer {
                 NDArray stacked = NDArrays.concat(new NDList(weight(key), weight(value), weight(receptance)), 0);
                 stacked.attach(scope); // concat puts it on the parameters' manager
                 return stacked;
-            }, kvr, 3 * c, rows, scope);
+            }, kvr, 3 * c, rows, limits, scope);
         }
         float[] decay = host.get("decay", () -> spatialDecay.getArray().toFloatArray()); // (R, C)
         float[] first = host.get("first", () -> spatialFirst.getArray().toFloatArray());
@@ -208,7 +208,7 @@ public final class SpatialMix extends TokenMixer {
         }
         TokenOps.gate(y, kvr, 2 * c, 3 * c, rows, c);
         float[] out = hb.floats("out", (long) rows * c);
-        project(hb, host, "output", y, c, () -> weight(output), out, c, rows, manager);
+        project(hb, host, "output", y, c, () -> weight(output), out, c, rows, limits, manager);
         TokenOps.residual(x, gamma, out, rows, c);
     }
 
@@ -218,19 +218,19 @@ public final class SpatialMix extends TokenMixer {
      * W's array (made on the caller's manager if new) is asked for only when it is needed.
      */
     static void project(HostBuffers hb, HostWeights host, String name, float[] x, int k, Supplier<NDArray> w,
-                        float[] out, int n, int rows, NDManager manager) {
-        project(TokenLinear.preferred(k, n), hb, host, name, x, k, w, out, n, rows, manager);
+                        float[] out, int n, int rows, KernelLimits limits, NDManager manager) {
+        project(TokenLinear.preferred(k, n), hb, host, name, x, k, w, out, n, rows, limits, manager);
     }
 
     /** {@link #project} in Java ({@code java}) or by libtorch. */
     static void project(boolean java, HostBuffers hb, HostWeights host, String name, float[] x, int k,
-                        Supplier<NDArray> w, float[] out, int n, int rows, NDManager manager) {
+                        Supplier<NDArray> w, float[] out, int n, int rows, KernelLimits limits, NDManager manager) {
         if (java) {
             TokenLinear.linear(x, host.get(name, () -> TokenLinear.transpose(w.get().toFloatArray(), n, k)), k, n,
                     out, rows);
         } else {
             NDArray wa = w.get();
-            hb.chunked(x, k, out, n, rows, n, manager, s -> Linear.linear(s, wa).singletonOrThrow());
+            hb.chunked(x, k, out, n, rows, n, limits.chunkFloats(), manager, s -> Linear.linear(s, wa).singletonOrThrow());
         }
     }
 

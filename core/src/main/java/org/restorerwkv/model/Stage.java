@@ -12,7 +12,7 @@ import org.restorerwkv.wkv.NativeArrays;
 import org.restorerwkv.wkv.TokenOps;
 
 /** n RWKV blocks in sequence (the reference's nn.Sequential), keyed "0", "1", ... */
-public final class Stage extends Module {
+final class Stage extends Module {
 
     private final List<RwkvBlock> blocks = new ArrayList<>();
 

@@ -52,11 +52,11 @@ public final class TapConv extends AbstractBlock implements DerivedWeights {
     /** x (B, in, H, W) -> (B, out, H, W). */
     public NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         NDArray w = ps.getValue(weight, x.getDevice(), training); // (out, in, k, k)
-        return conv(x, w, bias == null ? null : ps.getValue(bias, x.getDevice(), training), kernel);
+        return conv(x, w, bias == null ? null : ps.getValue(bias, x.getDevice(), training), kernel, limits);
     }
 
     /** The convolution itself, on explicit weights. */
-    public static NDArray conv(NDArray x, NDArray w, NDArray b, int kernel) {
+    static NDArray conv(NDArray x, NDArray w, NDArray b, int kernel, KernelLimits limits) {
         Shape s = x.getShape();
         long bsz = s.get(0);
         long cin = s.get(1);
@@ -80,8 +80,8 @@ public final class TapConv extends AbstractBlock implements DerivedWeights {
                 && x.getDataType() == DataType.FLOAT32) {
             return narrow(x, w, b, kernel, bsz, cin, cout, h, wd);
         } else if (!JniUtils.isGradMode()) {
-            y = im2col(x, w, kernel, bsz, cin, cout, h, wd);
-        } else if (bsz * kernel * kernel * cin * h * wd <= stackedTrainingMaxFloats) {
+            y = im2col(x, w, kernel, bsz, cin, cout, h, wd, limits.im2colMaxFloats());
+        } else if (bsz * kernel * kernel * cin * h * wd <= limits.stackedTrainingMaxFloats()) {
             // training: the same stacked product inside autograd, where the stack is small
             NDArray xp = x.pad(new Shape(p, p, p, p), 0); // (B, in, H+2p, W+2p)
             NDList taps = new NDList(kernel * kernel);
@@ -129,17 +129,17 @@ public final class TapConv extends AbstractBlock implements DerivedWeights {
                 m.attach(scope); // derived from the parameter: on its manager otherwise
                 return m;
             };
-            boolean java = (long) k * out <= javaProductMax;
+            boolean java = (long) k * out <= limits.javaProductMax();
             if (kernel == 1) {
-                SpatialMix.project(java, hb, host, "matrix", x, k, matrix, y, out, rows, scope);
+                SpatialMix.project(java, hb, host, "matrix", x, k, matrix, y, out, rows, limits, scope);
             } else {
-                int band = (int) Math.max(1, Math.min(rows, tokenBandFloats / Math.max(k, out)));
+                int band = (int) Math.max(1, Math.min(rows, limits.tokenBandFloats() / Math.max(k, out)));
                 float[] cols = hb.floats("im2col", (long) band * k);
                 float[] part = hb.floats("im2col.out", (long) band * out);
                 for (int t0 = 0; t0 < rows; t0 += band) {
                     int n = Math.min(band, rows - t0);
                     TokenOps.im2col(x, h, w, in, kernel, t0, n, cols);
-                    SpatialMix.project(java, hb, host, "matrix", cols, k, matrix, part, out, n, scope);
+                    SpatialMix.project(java, hb, host, "matrix", cols, k, matrix, part, out, n, limits, scope);
                     System.arraycopy(part, 0, y, t0 * out, n * out);
                 }
             }
@@ -175,8 +175,9 @@ public final class TapConv extends AbstractBlock implements DerivedWeights {
      */
     static final long JAVA_PRODUCT_MAX = 1L << 19;
 
-    /** The limit in use: {@link #JAVA_PRODUCT_MAX}, changed only by tests to run both branches. */
-    static volatile long javaProductMax = JAVA_PRODUCT_MAX;
+
+    /** Sizes that choose between equivalent code paths ({@link KernelLimits#apply}). */
+    KernelLimits limits = KernelLimits.DEFAULT;
 
     /** Host copies of the weights for {@link #forwardTokens}, until {@link #weightsChanged}. */
     private final HostWeights host = new HostWeights();
@@ -192,20 +193,19 @@ public final class TapConv extends AbstractBlock implements DerivedWeights {
      */
     static final long TOKEN_BAND_FLOATS = 1L << 22;
 
-    /** The band limit in use: {@link #TOKEN_BAND_FLOATS}, lowered only by tests to exercise many bands. */
-    static volatile long tokenBandFloats = TOKEN_BAND_FLOATS;
 
     /**
      * Inference: the k*k shifted copies stacked into one (B, k*k*in, rows*W) matrix and one product
      * with the weight as (out, k*k*in), instead of k*k products of inner size {@code in} (1 to 64 in
      * the light model, where the BLAS is far from its peak) and k*k - 1 accumulations. Done in bands
-     * of rows whose stacked matrix holds at most {@link #im2colMaxFloats}, so memory stays bounded and
+     * of rows whose stacked matrix holds at most {@link KernelLimits#im2colMaxFloats}, so memory stays bounded and
      * time per pixel is the same at every image size.
      */
-    private static NDArray im2col(NDArray x, NDArray w, int kernel, long bsz, long cin, long cout, long h, long wd) {
+    private static NDArray im2col(NDArray x, NDArray w, int kernel, long bsz, long cin, long cout, long h, long wd,
+                                  long maxFloats) {
         int p = kernel / 2;
         long perRow = bsz * kernel * kernel * cin * wd;
-        long band = Math.max(1, Math.min(h, im2colMaxFloats / perRow));
+        long band = Math.max(1, Math.min(h, maxFloats / perRow));
         try (NDManager scope = x.getManager().newSubManager()) {
             NDArray xp = x.pad(new Shape(p, p, p, p), 0); // (B, in, H+2p, W+2p)
             xp.attach(scope);
@@ -255,8 +255,6 @@ public final class TapConv extends AbstractBlock implements DerivedWeights {
      */
     static final long IM2COL_MAX_FLOATS = 1L << 24;
 
-    /** The limit in use: {@link #IM2COL_MAX_FLOATS}, lowered only by tests to exercise many bands. */
-    static volatile long im2colMaxFloats = IM2COL_MAX_FLOATS;
 
     /**
      * Largest stacked matrix (floats) for the stacked form in training; above it the tap-wise form.
@@ -266,8 +264,6 @@ public final class TapConv extends AbstractBlock implements DerivedWeights {
      */
     static final long STACKED_TRAINING_MAX_FLOATS = 1L << 25;
 
-    /** The limit in use: {@link #STACKED_TRAINING_MAX_FLOATS}, lowered only by tests. */
-    static volatile long stackedTrainingMaxFloats = STACKED_TRAINING_MAX_FLOATS;
 
     /**
      * Largest cin x cout for the grouped form in training. Measured (forward + backward, 2 threads): 1

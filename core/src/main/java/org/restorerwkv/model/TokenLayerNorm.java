@@ -11,7 +11,7 @@ import ai.djl.util.PairList;
 import org.restorerwkv.wkv.TokenOps;
 
 /** nn.LayerNorm(C) on tokens (B, T, C): normalizes over C, affine, eps 1e-5; keys weight, bias. */
-public final class TokenLayerNorm extends AbstractBlock implements DerivedWeights {
+final class TokenLayerNorm extends AbstractBlock implements DerivedWeights {
 
     private static final float EPS = 1e-5f;
     private final long channels;

@@ -10,6 +10,9 @@ import ai.djl.training.ParameterStore;
  */
 abstract class TokenMixer extends Module implements DerivedWeights {
 
+    /** Sizes that choose between equivalent code paths ({@link KernelLimits#apply}). */
+    KernelLimits limits = KernelLimits.DEFAULT;
+
     /** x: tokens (B, T = h*w, C) -> (B, T, C). */
     abstract NDArray forwardTokens(ParameterStore ps, NDArray x, long h, long w, boolean training);
 

@@ -23,7 +23,7 @@ import org.restorerwkv.io.HostTensor;
  * {@link #step} also zeroes the gradients: the DJL PyTorch engine accumulates them across
  * gradient collectors.
  */
-public final class Adam {
+final class Adam {
 
     private final double beta1;
     private final double beta2;

@@ -5,7 +5,7 @@ package org.restorerwkv.train;
  * CosineAnnealingLR with T_max = total, eta_min = minLr, stepped once per iteration):
  * lr(t) = minLr + (lr - minLr) (1 + cos(pi t / total)) / 2 for the step with 0-based index t.
  */
-public record CosineSchedule(double lr, double minLr, long total) {
+record CosineSchedule(double lr, double minLr, long total) {
 
     public CosineSchedule {
         if (!(lr > 0) || !(minLr >= 0) || minLr > lr || total < 1) {

@@ -170,7 +170,7 @@ public final class TokenLinear {
                     for (int i = 0; i < kv; i += lanes) {
                         acc = FloatVector.fromArray(SP, x, xr + i).fma(FloatVector.fromArray(SP, cols, c + i), acc);
                     }
-                    float s = acc.reduceLanes(VectorOperators.ADD);
+                    float s = FastExp.Lanes.sum(acc);
                     for (int i = kv; i < k; i++) {
                         s += x[xr + i] * cols[c + i];
                     }

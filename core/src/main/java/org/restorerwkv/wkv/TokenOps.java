@@ -267,25 +267,27 @@ public final class TokenOps {
 
         /** 1 / (1 + exp(-x)) per lane. */
         private static FloatVector sigmoid(FloatVector x) {
-            return FloatVector.broadcast(SP, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+            return FloatVector.broadcast(SP, 1f).div(FastExp.Lanes.exp(x.neg()).add(1f));
         }
 
         static void layerNorm(float[] x, float[] weight, float[] bias, float eps, float[] out, int o, int ch) {
             int lanes = SP.length();
             int whole = ch / lanes * lanes;
-            float sum = 0;
+            FloatVector acc = FloatVector.zero(SP);
             for (int c = 0; c < whole; c += lanes) {
-                sum += FloatVector.fromArray(SP, x, o + c).reduceLanes(VectorOperators.ADD);
+                acc = acc.add(FloatVector.fromArray(SP, x, o + c));
             }
+            float sum = FastExp.Lanes.sum(acc);
             for (int c = whole; c < ch; c++) {
                 sum += x[o + c];
             }
             float mean = sum / ch;
-            float sq = 0;
+            FloatVector sqAcc = FloatVector.zero(SP);
             for (int c = 0; c < whole; c += lanes) {
                 FloatVector d = FloatVector.fromArray(SP, x, o + c).sub(mean);
-                sq += d.mul(d).reduceLanes(VectorOperators.ADD);
+                sqAcc = d.fma(d, sqAcc);
             }
+            float sq = FastExp.Lanes.sum(sqAcc);
             for (int c = whole; c < ch; c++) {
                 float d = x[o + c] - mean;
                 sq += d * d;

@@ -73,11 +73,11 @@ class RestorerTest {
             }
             long[] shape = {2, 24, 32};
             ScanRestorer scaled = new ScanRestorer(new Restorer(model, m, 2), IntensityScaling.MRI_PERCENTILE);
-            float[] a = scaled.restore(new HostTensor(shape, x), Modality.MRI, n -> { }).data();
-            float[] b = scaled.restore(new HostTensor(shape, bright), Modality.MRI, n -> { }).data();
-            ScanRestorer fixed = new ScanRestorer(new Restorer(model, m, 2));
-            float[] c = fixed.restore(new HostTensor(shape, x), Modality.MRI, n -> { }).data();
-            float[] d = fixed.restore(new HostTensor(shape, bright), Modality.MRI, n -> { }).data();
+            float[] a = scaled.restore(new HostTensor(shape, x), Modality.MRI, RestoreListener.NONE).data();
+            float[] b = scaled.restore(new HostTensor(shape, bright), Modality.MRI, RestoreListener.NONE).data();
+            ScanRestorer fixed = new ScanRestorer(new Restorer(model, m, 2), IntensityScaling.FIXED);
+            float[] c = fixed.restore(new HostTensor(shape, x), Modality.MRI, RestoreListener.NONE).data();
+            float[] d = fixed.restore(new HostTensor(shape, bright), Modality.MRI, RestoreListener.NONE).data();
             double scaledErr = 0;
             double fixedErr = 0;
             for (int i = 0; i < a.length; i++) {

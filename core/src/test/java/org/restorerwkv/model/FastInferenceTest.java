@@ -49,12 +49,8 @@ class FastInferenceTest {
                 }
                 // the last run with libtorch's row chunks as small as they go (64 tokens): at 40 x 23, 2760
                 // = 43 full chunks and a partial one
-                HostBuffers.chunkFloats = i == 2 ? 1 : HostBuffers.CHUNK_FLOATS;
-                try {
-                    out[i++] = stage.forward(ps, x, false).toFloatArray();
-                } finally {
-                    HostBuffers.chunkFloats = HostBuffers.CHUNK_FLOATS;
-                }
+                KernelLimits.apply(stage, i == 2 ? KernelLimits.DEFAULT.withChunkFloats(1) : KernelLimits.DEFAULT);
+                out[i++] = stage.forward(ps, x, false).toFloatArray();
             }
             assertClose(out[0], out[1], 1e-5);
             assertClose(out[0], out[2], 1e-5);
@@ -123,8 +119,6 @@ class FastInferenceTest {
 
     @Test
     void wholeModelOnHostTokensEqualsDjlPathWithConvolutionsInJavaOrLibtorchAndInBands() {
-        long javaMax = TapConv.javaProductMax;
-        long band = TapConv.tokenBandFloats;
         ModelConfig single = new ModelConfig(1, 1, 8, new int[] {1, 1, 1, 1}, 1, 2, 2);
         try (NDManager nd = NDManager.newBaseManager()) {
             RestoreRwkv m = RestoreRwkv.create(single, nd, 4);
@@ -132,15 +126,11 @@ class FastInferenceTest {
             float[] reference = run(m, x, WkvKernel.DIFFERENTIABLE);
             // every convolution's product by libtorch / by TokenLinear, im2col in bands of 1 to 4 tokens
             for (long limit : new long[] {0, Long.MAX_VALUE}) {
-                TapConv.javaProductMax = limit;
-                TapConv.tokenBandFloats = 300;
+                KernelLimits.apply(m, KernelLimits.DEFAULT.withJavaProductMax(limit).withTokenBandFloats(300));
                 assertClose(reference, run(m, x, WkvKernel.AUTO), 1e-5);
-                TapConv.tokenBandFloats = band;
+                KernelLimits.apply(m, KernelLimits.DEFAULT.withJavaProductMax(limit));
                 assertClose(reference, run(m, x, WkvKernel.AUTO), 1e-5);
             }
-        } finally {
-            TapConv.javaProductMax = javaMax;
-            TapConv.tokenBandFloats = band;
         }
     }
 

@@ -31,16 +31,10 @@ class TapConvTest {
             NDArray bias = m.randomUniform(-1, 1, new Shape(cout));
             NDArray r = m.randomUniform(-1, 1, new Shape(b, cout, h, w));
             NDArray[] ref = run(x.toType(DataType.FLOAT64, true), wt.toType(DataType.FLOAT64, true),
-                    bias.toType(DataType.FLOAT64, true), r.toType(DataType.FLOAT64, true), true, k);
+                    bias.toType(DataType.FLOAT64, true), r.toType(DataType.FLOAT64, true), null, k);
             // the tap-by-tap cases both stacked (the default limit) and one product per tap (limit 0)
             for (long limit : new long[] {TapConv.STACKED_TRAINING_MAX_FLOATS, 0}) {
-                TapConv.stackedTrainingMaxFloats = limit;
-                NDArray[] ours;
-                try {
-                    ours = run(x, wt, bias, r, false, k);
-                } finally {
-                    TapConv.stackedTrainingMaxFloats = TapConv.STACKED_TRAINING_MAX_FLOATS;
-                }
+                NDArray[] ours = run(x, wt, bias, r, KernelLimits.DEFAULT.withStackedTrainingMaxFloats(limit), k);
                 String[] names = {"y", "dx", "dw", "db"};
                 for (int i = 0; i < 4; i++) {
                     assertCloseToFloat64("limit " + limit + ", " + names[i], ours[i], ref[i]);
@@ -65,12 +59,8 @@ class TapConvTest {
             NDArray e = Conv2d.conv2d(x.toType(DataType.FLOAT64, true), wt.toType(DataType.FLOAT64, true),
                     bias.toType(DataType.FLOAT64, true), new Shape(1, 1), new Shape(k / 2, k / 2)).singletonOrThrow();
             for (long limit : new long[] {TapConv.IM2COL_MAX_FLOATS, 0}) {
-                TapConv.im2colMaxFloats = limit;
-                try {
-                    assertCloseToFloat64("limit " + limit, TapConv.conv(x, wt, bias, k), e);
-                } finally {
-                    TapConv.im2colMaxFloats = TapConv.IM2COL_MAX_FLOATS;
-                }
+                assertCloseToFloat64("limit " + limit,
+                        TapConv.conv(x, wt, bias, k, KernelLimits.DEFAULT.withIm2colMaxFloats(limit)), e);
             }
         }
     }
@@ -107,7 +97,8 @@ class TapConvTest {
         return new NDArray[] {y, xx.getGradient(), ww.getGradient()};
     }
 
-    private static NDArray[] run(NDArray x, NDArray w, NDArray b, NDArray r, boolean reference, int k) {
+    /** y, dx, dw, db of libtorch's convolution ({@code limits} null) or of TapConv's with these limits. */
+    private static NDArray[] run(NDArray x, NDArray w, NDArray b, NDArray r, KernelLimits limits, int k) {
         NDArray xx = x.duplicate();
         NDArray ww = w.duplicate();
         NDArray bb = b.duplicate();
@@ -116,9 +107,9 @@ class TapConvTest {
         }
         NDArray y;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            y = reference
+            y = limits == null
                     ? Conv2d.conv2d(xx, ww, bb, new Shape(1, 1), new Shape(k / 2, k / 2), new Shape(1, 1), 1).singletonOrThrow()
-                    : TapConv.conv(xx, ww, bb, k);
+                    : TapConv.conv(xx, ww, bb, k, limits);
             gc.backward(y.mul(r).sum());
         }
         return new NDArray[] {y, xx.getGradient(), ww.getGradient(), bb.getGradient()};

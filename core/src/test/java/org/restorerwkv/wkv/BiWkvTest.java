@@ -361,10 +361,10 @@ class BiWkvTest {
             x[i] = i < 6 ? new double[] {0, -0.0, -708, -1e-300, -0.5 * Math.log(2), -707.9}[i] : -rnd.nextDouble(0, 708);
         }
         double[] all = x.clone();
-        BiWkv.expInPlace(all, n);
+        FastExp.expInPlace(all, n);
         for (int i = 0; i < n; i++) {
             double[] one = {x[i]};
-            BiWkv.expInPlace(one, 1); // below one vector: the scalar loop
+            FastExp.expInPlace(one, 1); // below one vector: the scalar loop
             assertEquals(Double.doubleToLongBits(one[0]), Double.doubleToLongBits(all[i]), "element " + i + ": " + x[i]);
             double want = Math.exp(x[i]);
             assertTrue(Math.abs(all[i] - want) <= 1e-14 * want, x[i] + ": " + all[i] + " vs " + want);
