@@ -69,24 +69,7 @@ final class FastExp {
             int lanes = SP.length();
             int whole = n / lanes * lanes;
             for (int i = 0; i < whole; i += lanes) {
-                DoubleVector v = DoubleVector.fromArray(SP, x, i).max(-708.0);
-                DoubleVector biased = v.mul(LOG2E).add(ROUNDER);
-                DoubleVector m = biased.sub(ROUNDER);
-                DoubleVector r = v.sub(m.mul(LN2_HI)).sub(m.mul(LN2_LO));
-                DoubleVector p = r.mul(1.0 / 39916800).add(1.0 / 3628800);
-                p = r.mul(p).add(1.0 / 362880);
-                p = r.mul(p).add(1.0 / 40320);
-                p = r.mul(p).add(1.0 / 5040);
-                p = r.mul(p).add(1.0 / 720);
-                p = r.mul(p).add(1.0 / 120);
-                p = r.mul(p).add(1.0 / 24);
-                p = r.mul(p).add(1.0 / 6);
-                p = r.mul(p).add(1.0 / 2);
-                p = r.mul(p).add(1);
-                p = r.mul(p).add(1);
-                DoubleVector scale = biased.reinterpretAsLongs().sub(ROUNDER_BITS - 1023)
-                        .lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
-                p.mul(scale).intoArray(x, i);
+                exp(DoubleVector.fromArray(SP, x, i)).intoArray(x, i);
             }
             return whole;
         }
