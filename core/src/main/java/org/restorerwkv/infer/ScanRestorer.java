@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.function.IntConsumer;
 import org.restorerwkv.domain.IntensityScaling;
 import org.restorerwkv.domain.Modality;
-import org.restorerwkv.io.DicomDataset;
+import org.restorerwkv.io.dicom.DicomDataset;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.Reslice;
 import org.restorerwkv.io.Volume;
