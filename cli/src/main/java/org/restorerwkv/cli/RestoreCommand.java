@@ -21,6 +21,7 @@ import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.io.Npy;
 import org.restorerwkv.io.Volume;
 import org.restorerwkv.io.VolumeFormats;
+import org.restorerwkv.io.dicom.Derivation;
 import org.restorerwkv.model.RestoreRwkv;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -65,6 +66,12 @@ public final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
+    @Mixin
+    DicomOutputOptions dicom;
+
+    /** Recorded in DICOM outputs (DerivationDescription): the weights the scans were restored with. */
+    private Derivation derivation;
+
     @Override
     public Integer call() throws Exception {
         if (!Files.exists(input)) {
@@ -76,11 +83,13 @@ public final class RestoreCommand implements Callable<Integer> {
         if (output.toAbsolutePath().normalize().startsWith(input.toAbsolutePath().normalize()) && Files.isDirectory(input)) {
             throw new InvalidInputException(output, "the output may not lie inside the input directory");
         }
+        dicom.apply(Derivation.converted()); // refuse bad DICOM options before any work
         List<Path[]> jobs = jobs();
         long t0 = System.nanoTime();
         int slices = 0;
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
             String spec = model.weightsOrDefault();
+            derivation = dicom.apply(Derivation.restored(spec));
             RestoreRwkv net = model.load(manager, spec);
             ScanRestorer restorer = new ScanRestorer(new Restorer(net, manager, batch, tile, overlap), Weights.scalingOf(spec));
             for (Path[] job : jobs) {
@@ -154,7 +163,7 @@ public final class RestoreCommand implements Callable<Integer> {
         int n = ScanRestorer.sliceCount(v, axis);
         try (ProgressBar pb = progress(in, n)) {
             Volume y = restorer.restore(v, m, axis, pb::stepBy);
-            VolumeFormats.write(out, y);
+            VolumeFormats.write(out, y, derivation);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(in, e.getMessage());
         }
