@@ -371,7 +371,7 @@ public final class DicomWriter {
         return s == null ? "" : s;
     }
 
-    /** DERIVED\SECONDARY, then the source's values 3 and on (value 3 is Type 1 for CT and MR). */
+    /** DERIVED\SECONDARY (DERIVED\PRIMARY for PET: value 2 is enumerated PRIMARY, PS3.3 C.8.9.4.1.1), then the source's values 3 and on (value 3 is Type 1 for CT and MR). */
     private static String imageType(DicomDataset t, String sopClass) {
         String src = t == null ? null : t.string(0x00080008);
         List<String> rest = new ArrayList<>();
@@ -387,7 +387,7 @@ public final class DicomWriter {
             }
             rest.add(0, sopClass.equals(CT_IMAGE) ? "AXIAL" : "OTHER");
         }
-        return "DERIVED\\SECONDARY\\" + String.join("\\", rest);
+        return (sopClass.equals(PET_IMAGE) ? "DERIVED\\PRIMARY\\" : "DERIVED\\SECONDARY\\") + String.join("\\", rest);
     }
 
     private static DicomDataset code(String value, String scheme, String meaning) {
