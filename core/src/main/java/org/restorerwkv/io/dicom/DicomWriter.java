@@ -169,6 +169,11 @@ public final class DicomWriter {
             sopClass = SECONDARY_CAPTURE;
         } else if (ENHANCED_TO_CLASSIC.containsKey(sopClass)) {
             sopClass = ENHANCED_TO_CLASSIC.get(sopClass);
+            if (sopClass.equals(MR_IMAGE) && !t0.contains(0x00180020) && !t0.contains(0x00189008)) {
+                // the classic MR IOD needs ScanningSequence (Type 1): without it or EchoPulseSequence to
+                // derive it from, a Secondary Capture rather than an MR image with a made-up value
+                sopClass = SECONDARY_CAPTURE;
+            }
         } else if (!CLASSIC_IMAGE_CLASSES.contains(sopClass)) {
             sopClass = SECONDARY_CAPTURE;
         }
@@ -329,6 +334,9 @@ public final class DicomWriter {
         if (!ds.contains(0x00080060)) {
             text(ds, 0x00080060, "CS", "OT");
         }
+        if (sopClass.equals(MR_IMAGE)) {
+            classicMr(ds);
+        }
         String sourceSop = t == null ? null : t.string(0x00080018);
         String sop = d.uids().uid("instance", sourceSop != null ? sourceSop : plan.seriesUid(), k);
         text(ds, 0x00080008, "CS", imageType(t, sopClass));
@@ -365,6 +373,52 @@ public final class DicomWriter {
         geometry(ds, v, k, t, plan);
         pixels(ds, v, k, t, plan);
         return part10(ds, sopClass, sop);
+    }
+
+    /**
+     * The classic MR Image module from an Enhanced MR source (PS3.3 C.8.3.1 from C.8.13): ScanningSequence
+     * and SequenceVariant derived from the MR Pulse Sequence module, Type 2 attributes present (empty
+     * when the source keeps them only per frame).
+     */
+    private static void classicMr(DicomDataset ds) {
+        if (!ds.contains(0x00180020)) {
+            String echo = String.valueOf(ds.string(0x00189008));
+            List<String> seq = new ArrayList<>();
+            if (echo.equals("SPIN") || echo.equals("BOTH")) {
+                seq.add("SE");
+            }
+            if (echo.equals("GRADIENT") || echo.equals("BOTH")) {
+                seq.add("GR");
+            }
+            if ("YES".equals(ds.string(0x00189009))) {
+                seq.add("IR");
+            }
+            if ("YES".equals(ds.string(0x00189018))) {
+                seq.add("EP");
+            }
+            text(ds, 0x00180020, "CS", seq.isEmpty() ? "RM" : String.join("\\", seq));
+        }
+        if (!ds.contains(0x00180021)) {
+            List<String> variant = new ArrayList<>();
+            if (ds.string(0x00189033) != null && !"SINGLE".equals(ds.string(0x00189033))) {
+                variant.add("SK");
+            }
+            if (ds.string(0x00189020) != null && !"NONE".equals(ds.string(0x00189020))) {
+                variant.add("MTC");
+            }
+            if (ds.string(0x00189017) != null && !"NONE".equals(ds.string(0x00189017))) {
+                variant.add("SS");
+            }
+            if (ds.string(0x00189016) != null && !"NONE".equals(ds.string(0x00189016))) {
+                variant.add("SP");
+            }
+            text(ds, 0x00180021, "CS", variant.isEmpty() ? "NONE" : String.join("\\", variant));
+        }
+        for (int[] tv : new int[][] {{0x00180022, 0}, {0x00180023, 0}, {0x00180080, 1}, {0x00180081, 1}, {0x00180091, 2}}) {
+            if (!ds.contains(tv[0])) {
+                text(ds, tv[0], tv[1] == 0 ? "CS" : tv[1] == 1 ? "DS" : "IS", ""); // Type 2 (RepetitionTime 2C)
+            }
+        }
     }
 
     private static String nz(String s) {

@@ -120,6 +120,11 @@ class DciodvfyTest {
         VolumeFormats.convert(mf, mfOut);
         check("from a multi-frame source", mf, mfOut);
 
+        Path enhanced = resource("enhanced/enhanced_mr.dcm");
+        Path enhancedOut = tmp.resolve("enhanced");
+        VolumeFormats.write(enhancedOut, VolumeFormats.read(enhanced), Derivation.restored("builtin:mri"));
+        check("from an Enhanced MR", enhanced, enhancedOut);
+
         for (String c : List.of("codec/CT_j2k_lossless.dcm", "codec/MR8_jpeg_baseline.dcm", "codec/MR_j2k_lossy.dcm")) {
             Path out = tmp.resolve(Path.of(c).getFileName().toString());
             VolumeFormats.convert(resource(c), out);
