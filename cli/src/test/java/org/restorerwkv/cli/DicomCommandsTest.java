@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.restorerwkv.TestResources;
+import org.restorerwkv.io.IoFixtures;
 import org.restorerwkv.io.VolumeFormats;
 import org.restorerwkv.io.dicom.DicomDataset;
 
@@ -41,7 +42,7 @@ class DicomCommandsTest {
         byte[] b = Files.readAllBytes(TestResources.path("io/CT_small.dcm"));
         // RescaleSlope (0028,1053) DS "1 " -> "x "
         byte[] tag = {0x28, 0, 0x53, 0x10, 'D', 'S', 2, 0};
-        int p = indexOf(b, tag);
+        int p = IoFixtures.indexOf(b, tag, 0);
         b[p + 8] = 'x';
         Path bad = dir.resolve("bad.dcm");
         Files.write(bad, b);
@@ -91,18 +92,5 @@ class DicomCommandsTest {
         assertEquals(1, r.code());
         assertTrue(r.err().contains("--study-uid '1.2.x' is not a DICOM UID"), r.err());
         assertFalse(Files.exists(dir.resolve("x")));
-    }
-
-    private static int indexOf(byte[] b, byte[] pat) {
-        outer:
-        for (int i = 0; i <= b.length - pat.length; i++) {
-            for (int k = 0; k < pat.length; k++) {
-                if (b[i + k] != pat[k]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        throw new AssertionError("pattern not found");
     }
 }

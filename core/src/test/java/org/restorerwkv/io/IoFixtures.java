@@ -46,4 +46,18 @@ public final class IoFixtures {
         }
         return d;
     }
+
+    /** First index of {@code pat} in {@code b} at or after {@code from}; fails the test when absent. */
+    public static int indexOf(byte[] b, byte[] pat, int from) {
+        outer:
+        for (int i = from; i <= b.length - pat.length; i++) {
+            for (int k = 0; k < pat.length; k++) {
+                if (b[i + k] != pat[k]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("pattern not found");
+    }
 }

@@ -84,26 +84,18 @@ class DciodvfyTest {
         assertTrue(after.isEmpty(), kind + ": new dciodvfy errors on " + written + ":\n" + String.join("\n", after));
     }
 
-    private static float[] plus(float[] v, float d) {
-        float[] r = v.clone();
-        for (int i = 0; i < r.length; i++) {
-            r[i] += d;
-        }
-        return r;
-    }
-
     @Test
     void everyWrittenKindAddsNoError() throws Exception {
         Path ct = resource("CT_small.dcm");
         Volume ctv = VolumeFormats.read(ct);
         Path ctOut = tmp.resolve("ct.dcm");
-        VolumeFormats.write(ctOut, ctv.withVoxels(plus(ctv.voxels(), 0.25f)), Derivation.restored("builtin:ct"));
+        VolumeFormats.write(ctOut, ctv.withVoxels(DicomTestFiles.plus(ctv.voxels(), 0.25f)), Derivation.restored("builtin:ct"));
         check("CT restored", ct, ctOut);
 
         Path mr = resource("MR_small.dcm");
         Volume mrv = VolumeFormats.read(mr);
         Path mrOut = tmp.resolve("mr.dcm");
-        VolumeFormats.write(mrOut, mrv.withVoxels(plus(mrv.voxels(), 0.3f)), Derivation.restored("builtin:mri"));
+        VolumeFormats.write(mrOut, mrv.withVoxels(DicomTestFiles.plus(mrv.voxels(), 0.3f)), Derivation.restored("builtin:mri"));
         check("MR restored", mr, mrOut);
 
         Path sim = tmp.resolve("sim.dcm");
@@ -138,17 +130,10 @@ class DciodvfyTest {
         Path src = tmp.resolve("pet-src");
         Files.createDirectories(src);
         for (String f : new String[] {"brain_002.dcm", "brain_003.dcm", "brain_004.dcm"}) {
-            Path in = resource("brain_series/" + f);
-            DicomDataset ds = DicomParser.parse(Files.readAllBytes(in), in);
-            ds.put(DicomElement.of(0x00080060, "CS", "PT".getBytes(StandardCharsets.US_ASCII)));
-            ds.put(DicomElement.of(0x00080016, "UI", DicomWriter.PET_IMAGE.getBytes(StandardCharsets.US_ASCII)));
-            ByteArrayOutputStream body = new ByteArrayOutputStream();
-            for (DicomElement e : ds.elements()) {
-                if (e.group() != 2) {
-                    DicomWriter.writeElement(body, e);
-                }
-            }
-            Files.write(src.resolve(f), DicomStrictTest.part10(DicomTransferSyntax.EXPLICIT_LE, body.toByteArray()));
+            DicomTestFiles.rewrite(resource("brain_series/" + f), src.resolve(f), ds -> {
+                ds.put(DicomElement.of(0x00080060, "CS", "PT".getBytes(StandardCharsets.US_ASCII)));
+                ds.put(DicomElement.of(0x00080016, "UI", DicomWriter.PET_IMAGE.getBytes(StandardCharsets.US_ASCII)));
+            });
         }
         Volume v = VolumeFormats.read(src);
         float[] suv = v.voxels().clone();

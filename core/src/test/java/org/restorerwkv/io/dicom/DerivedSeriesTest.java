@@ -32,19 +32,7 @@ class DerivedSeriesTest {
 
     @BeforeEach
     void copySeries() throws IOException {
-        series = tmp.resolve("in");
-        Files.createDirectories(series);
-        for (String f : new String[] {"brain_002.dcm", "brain_003.dcm", "brain_004.dcm"}) {
-            Files.copy(resource("brain_series/" + f), series.resolve(f));
-        }
-    }
-
-    private static float[] plus(float[] v, float d) {
-        float[] r = v.clone();
-        for (int i = 0; i < r.length; i++) {
-            r[i] += d;
-        }
-        return r;
+        series = DicomTestFiles.brainSeries(tmp.resolve("in"));
     }
 
     @Test
@@ -52,7 +40,7 @@ class DerivedSeriesTest {
         // brain_002..004 step 0.9 then 1.0 mm in y: the volume's affine can only hold the mean step
         Volume src = VolumeFormats.read(series);
         Path out = tmp.resolve("out");
-        VolumeFormats.write(out, src.withVoxels(plus(src.voxels(), 0.25f)), Derivation.restored("m"));
+        VolumeFormats.write(out, src.withVoxels(DicomTestFiles.plus(src.voxels(), 0.25f)), Derivation.restored("m"));
         Volume back = VolumeFormats.read(out);
         for (int k = 0; k < 3; k++) {
             DicomDataset a = src.dicom().get(k);
@@ -134,7 +122,7 @@ class DerivedSeriesTest {
         Volume src = VolumeFormats.read(resource("MR_small.dcm"));
         assertNull(src.dicom().get(0).get(DicomPixels.SLOPE), "fixture: MR without rescale");
         Path out = tmp.resolve("mr.dcm");
-        VolumeFormats.write(out, src.withVoxels(plus(src.voxels(), 0.3f)), Derivation.restored("m"));
+        VolumeFormats.write(out, src.withVoxels(DicomTestFiles.plus(src.voxels(), 0.3f)), Derivation.restored("m"));
         Volume back = VolumeFormats.read(out);
         assertNull(back.dicom().get(0).get(DicomPixels.SLOPE));
         assertNull(back.dicom().get(0).get(DicomPixels.INTERCEPT));

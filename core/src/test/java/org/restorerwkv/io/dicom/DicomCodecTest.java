@@ -86,7 +86,7 @@ class DicomCodecTest {
     void corruptCodestreamIsOneLineNamingTheFrame() throws IOException {
         byte[] b = Files.readAllBytes(resource("codec/MR_jpeg_lossless.dcm"));
         // overwrite entropy-coded data of the single frame with markers (0xFF bytes)
-        int sos = indexOf(b, new byte[] {(byte) 0xFF, (byte) 0xDA});
+        int sos = IoFixtures.indexOf(b, new byte[] {(byte) 0xFF, (byte) 0xDA}, 0);
         Arrays.fill(b, sos + 20, sos + 2000, (byte) 0xFF);
         Path f = tmp.resolve("bad.dcm");
         Files.write(f, b);
@@ -101,18 +101,5 @@ class DicomCodecTest {
             m = Math.max(m, Math.abs(a[i] - b[i]));
         }
         return m;
-    }
-
-    static int indexOf(byte[] b, byte[] pat) {
-        outer:
-        for (int i = 0; i <= b.length - pat.length; i++) {
-            for (int k = 0; k < pat.length; k++) {
-                if (b[i + k] != pat[k]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        throw new AssertionError("pattern not found");
     }
 }

@@ -206,7 +206,7 @@ class DicomReadTest {
         byte[] b = all.clone();
         // pixel data: tag, "OB", 2 reserved, undefined length; then the basic offset table item,
         // then the first fragment item whose first 4 bytes are the RLE segment count
-        int bot = indexOf(b, new byte[] {(byte) 0xE0, 0x7F, 0x10, 0}, 132) + 12;
+        int bot = IoFixtures.indexOf(b, new byte[] {(byte) 0xE0, 0x7F, 0x10, 0}, 132) + 12;
         int botLen = (b[bot + 4] & 0xff) | (b[bot + 5] & 0xff) << 8;
         int at = bot + 8 + botLen;
         b[at + 8] = 7;
@@ -219,21 +219,8 @@ class DicomReadTest {
     /** Rewrites the value of explicit-VR-LE element (0028,elem) of VR US. */
     private static void patchUs(byte[] b, int elem, int value) {
         byte[] tag = {0x28, 0, (byte) elem, (byte) (elem >> 8), 'U', 'S', 2, 0};
-        int p = indexOf(b, tag, 132);
+        int p = IoFixtures.indexOf(b, tag, 132);
         b[p + 8] = (byte) value;
         b[p + 9] = (byte) (value >> 8);
-    }
-
-    private static int indexOf(byte[] b, byte[] pat, int from) {
-        outer:
-        for (int i = from; i <= b.length - pat.length; i++) {
-            for (int k = 0; k < pat.length; k++) {
-                if (b[i + k] != pat[k]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        throw new AssertionError("pattern not found");
     }
 }

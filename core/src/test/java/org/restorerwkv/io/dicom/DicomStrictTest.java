@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.restorerwkv.io.InvalidInputException;
+import org.restorerwkv.io.IoFixtures;
 import org.restorerwkv.io.VolumeFormats;
 
 /** Values that decide decoding or units are parsed strictly: a bad one is one line naming the tag and value. */
@@ -72,7 +73,7 @@ class DicomStrictTest {
         // Rows 64 -> 32: every segment of MR_small_RLE.dcm now decodes past the end of its frame
         byte[] b = Files.readAllBytes(resource("MR_small_RLE.dcm"));
         byte[] rows = {0x28, 0, 0x10, 0, 'U', 'S', 2, 0};
-        int p = DicomCodecTest.indexOf(b, rows);
+        int p = IoFixtures.indexOf(b, rows, 0);
         b[p + 8] = 32;
         Path f = tmp.resolve("rle.dcm");
         Files.write(f, b);
@@ -89,7 +90,7 @@ class DicomStrictTest {
             body.writeBytes(new byte[] {(byte) 0xFE, (byte) 0xFF, 0, (byte) 0xE0, -1, -1, -1, -1}); // item, undefined
         }
         Path f = tmp.resolve("deep.dcm");
-        Files.write(f, part10(DicomTransferSyntax.EXPLICIT_LE, body.toByteArray()));
+        Files.write(f, DicomTestFiles.part10(DicomTransferSyntax.EXPLICIT_LE, body.toByteArray()));
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> VolumeFormats.read(f));
         assertTrue(e.getMessage().contains("nested deeper than " + DicomParser.MAX_DEPTH), e.getMessage());
     }
@@ -121,7 +122,7 @@ class DicomStrictTest {
             z.write(buf, 0, d.deflate(buf));
         }
         Path f = tmp.resolve("bomb.dcm");
-        Files.write(f, part10(DicomTransferSyntax.DEFLATED_LE, z.toByteArray()));
+        Files.write(f, DicomTestFiles.part10(DicomTransferSyntax.DEFLATED_LE, z.toByteArray()));
         assertTrue(Files.size(f) < 200_000, "small file " + Files.size(f));
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> VolumeFormats.read(f));
         assertTrue(e.getMessage().contains("inflates beyond the"), e.getMessage());
@@ -133,32 +134,7 @@ class DicomStrictTest {
         assertEquals(512, VolumeFormats.read(resource("image_dfl.dcm")).width());
     }
 
-    /** A Part 10 file: preamble, meta (transfer syntax only) and the given dataset bytes. */
-    static byte[] part10(String ts, byte[] dataset) {
-        ByteArrayOutputStream meta = new ByteArrayOutputStream();
-        DicomWriter.writeElement(meta, DicomElement.of(0x00020010, "UI", ts.getBytes(StandardCharsets.US_ASCII)));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(new byte[128]);
-        out.writeBytes("DICM".getBytes(StandardCharsets.US_ASCII));
-        int ml = meta.size();
-        DicomWriter.writeElement(out, DicomElement.of(0x00020000, "UL", new byte[] {(byte) ml, (byte) (ml >> 8), 0, 0}));
-        out.writeBytes(meta.toByteArray());
-        out.writeBytes(dataset);
-        return out.toByteArray();
-    }
-
-    /** The file re-encoded in explicit VR little endian after {@code edit} (native pixel data only). */
     private Path rewrite(Path src, Consumer<DicomDataset> edit) throws IOException {
-        DicomDataset ds = DicomParser.parse(Files.readAllBytes(src), src);
-        edit.accept(ds);
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        for (DicomElement e : ds.elements()) {
-            if (e.group() != 2) {
-                DicomWriter.writeElement(body, e);
-            }
-        }
-        Path f = tmp.resolve("edited-" + src.getFileName());
-        Files.write(f, part10(DicomTransferSyntax.EXPLICIT_LE, body.toByteArray()));
-        return f;
+        return DicomTestFiles.rewrite(src, tmp.resolve("edited-" + src.getFileName()), edit);
     }
 }

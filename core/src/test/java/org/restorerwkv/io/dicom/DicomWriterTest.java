@@ -34,11 +34,7 @@ class DicomWriterTest {
 
     @BeforeEach
     void copySeries() throws IOException {
-        series = tmp.resolve("in");
-        Files.createDirectories(series);
-        for (String f : new String[] {"brain_002.dcm", "brain_003.dcm", "brain_004.dcm"}) {
-            Files.copy(resource("brain_series/" + f), series.resolve(f));
-        }
+        series = DicomTestFiles.brainSeries(tmp.resolve("in"));
     }
 
     @Test

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.restorerwkv.io.IoFixtures.resource;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -122,17 +121,7 @@ class EnhancedMultiFrameTest {
     }
 
     private Path rewrite(Consumer<DicomDataset> edit) throws IOException {
-        DicomDataset ds = DicomParser.parse(Files.readAllBytes(FILE), FILE);
-        edit.accept(ds);
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        for (DicomElement e : ds.elements()) {
-            if (e.group() != 2) {
-                DicomWriter.writeElement(body, e);
-            }
-        }
-        Path f = tmp.resolve("edited.dcm");
-        Files.write(f, DicomStrictTest.part10(DicomTransferSyntax.EXPLICIT_LE, body.toByteArray()));
-        return f;
+        return DicomTestFiles.rewrite(FILE, tmp.resolve("edited.dcm"), edit);
     }
 
     private static List<double[]> corners(Volume v) {
