@@ -1,10 +1,18 @@
-package org.restorerwkv.io;
+package org.restorerwkv.io.dicom;
+
+import org.restorerwkv.io.InvalidInputException;
+import org.restorerwkv.io.Volume;
+import org.restorerwkv.io.VolumeFormats;
+import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.io.Npy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.restorerwkv.io.IoFixtures.resource;
+
+import org.restorerwkv.io.IoFixtures;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,7 +47,7 @@ class DicomReadTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"CT_small", "MR_small", "MR_small_bigendian", "MR_small_implicit", "MR_small_RLE",
-        "MR_small_padded", "rtdose_rle_1frame", "MR_small_12bit_signed", "rtdose", "rtdose_rle"})
+        "rtdose_rle_1frame", "MR_small_12bit_signed", "rtdose", "rtdose_rle"})
     void decodesLikePydicom(String name) throws IOException {
         Volume v = VolumeFormats.read(resource(name + ".dcm"));
         HostTensor ref = Npy.read(resource(name + ".ref.npy"));
@@ -153,9 +161,8 @@ class DicomReadTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"JPEG-lossy.dcm:1.2.840.10008.1.2.4.51 (JPEG Extended",
-        "MR_small_jpeg_ls_lossless.dcm:1.2.840.10008.1.2.4.80 (JPEG-LS Lossless)",
-        "MR_small_jp2klossless.dcm:1.2.840.10008.1.2.4.90 (JPEG 2000"})
+    @ValueSource(strings = {"JPEG-lossy.dcm:1.2.840.10008.1.2.4.51 (JPEG Extended (Process 2 & 4)) with 12-bit samples",
+        "MR_small_jpeg_ls_lossless.dcm:1.2.840.10008.1.2.4.80 (JPEG-LS Lossless): no maintained Java decoder"})
     void compressedSyntaxesAreRejectedByName(String spec) {
         String[] p = spec.split(":", 2);
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> VolumeFormats.read(resource(p[0])));
@@ -190,7 +197,7 @@ class DicomReadTest {
         Path f = tmp.resolve("huge.dcm");
         Files.write(f, b);
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> DicomFormat.read(f));
-        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        assertTrue(e.getMessage().contains("exceeds the budget of 536870912 voxels"), e.getMessage());
     }
 
     @Test
@@ -199,7 +206,7 @@ class DicomReadTest {
         byte[] b = all.clone();
         // pixel data: tag, "OB", 2 reserved, undefined length; then the basic offset table item,
         // then the first fragment item whose first 4 bytes are the RLE segment count
-        int bot = indexOf(b, new byte[] {(byte) 0xE0, 0x7F, 0x10, 0}, 132) + 12;
+        int bot = IoFixtures.indexOf(b, new byte[] {(byte) 0xE0, 0x7F, 0x10, 0}, 132) + 12;
         int botLen = (b[bot + 4] & 0xff) | (b[bot + 5] & 0xff) << 8;
         int at = bot + 8 + botLen;
         b[at + 8] = 7;
@@ -212,21 +219,8 @@ class DicomReadTest {
     /** Rewrites the value of explicit-VR-LE element (0028,elem) of VR US. */
     private static void patchUs(byte[] b, int elem, int value) {
         byte[] tag = {0x28, 0, (byte) elem, (byte) (elem >> 8), 'U', 'S', 2, 0};
-        int p = indexOf(b, tag, 132);
+        int p = IoFixtures.indexOf(b, tag, 132);
         b[p + 8] = (byte) value;
         b[p + 9] = (byte) (value >> 8);
-    }
-
-    private static int indexOf(byte[] b, byte[] pat, int from) {
-        outer:
-        for (int i = from; i <= b.length - pat.length; i++) {
-            for (int k = 0; k < pat.length; k++) {
-                if (b[i + k] != pat[k]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        throw new AssertionError("pattern not found");
     }
 }
