@@ -15,7 +15,7 @@
 # ERF: the trained models on ERF_SLICES evenly spaced LQ training slices (centre ERF_SIZE x ERF_SIZE), one panel per
 # variant on one colour scale, for each seed.
 #
-# Env: ITERATIONS (200), BATCH (4), PATCH (64), SEEDS ("1 2"), THREADS (1), ERF_SLICES (8), ERF_SIZE (128),
+# Env: ITERATIONS (120), BATCH (4), PATCH (64), SEEDS ("1 2"), THREADS (1), ERF_SLICES (8), ERF_SIZE (128),
 #      VARIANTS ("omni:2 quad:2 uni:2 none:2 omni:1", token_shift:recurrence).
 # Resumable: a run whose OUT/runs/NAME/best.safetensors exists is not trained again. Writes
 # OUT/summary.md (the table of docs/ablations.md), OUT/erf-seedS.png and OUT/wall-time.txt.
@@ -24,7 +24,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
 data="${RESTORE_RWKV_DATA:-$HOME/.cache/restore-rwkv}"
 out="${1:-$data/ablations}"
-iterations="${ITERATIONS:-200}"
+iterations="${ITERATIONS:-120}"
 batch="${BATCH:-4}"
 patch="${PATCH:-64}"
 seeds="${SEEDS:-1 2}"

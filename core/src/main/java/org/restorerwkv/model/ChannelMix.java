@@ -54,23 +54,25 @@ public final class ChannelMix extends TokenMixer {
         int c = channels;
         float[] normed = hb.floats("normed", (long) rows * c);
         ln.forwardFast(x, normed, rows);
-        float[][] in = projectionInputsFast(hb, normed, bsz, h, w, 2);
-        float[] shifted = in[0];
+        float[] shifted = shiftFast(hb, normed, bsz, h, w);
+        float[] xk = inputFast(hb, 0, normed, shifted, rows);
         float[] kv = hb.floats("out", (long) rows * c);
-        float[] r = normed; // dead after the shift: the receptance reuses it (one image-sized buffer less)
+        float[] r = normed; // dead once the receptance's input is made: it takes the result (one image-sized buffer less)
         NDArray wk = SpatialMix.weight(key);
         NDArray wv = SpatialMix.weight(value);
         int hidden = (int) wk.getShape().get(0); // 4C
         if (TokenLinear.preferred(c, hidden)) {
-            TokenLinear.squaredReluMlp(shifted, host.get("key", () -> TokenLinear.transpose(wk.toFloatArray(), hidden, c)),
+            TokenLinear.squaredReluMlp(xk, host.get("key", () -> TokenLinear.transpose(wk.toFloatArray(), hidden, c)),
                     host.get("value", () -> TokenLinear.transpose(wv.toFloatArray(), c, hidden)), c, hidden, kv, rows);
         } else {
-            hb.chunked(shifted, c, kv, c, rows, hidden, manager, s -> {
+            hb.chunked(xk, c, kv, c, rows, hidden, manager, s -> {
                 NDArray k = Activation.relu(Linear.linear(s, wk).singletonOrThrow()); // (n, 4C)
                 return Linear.linear(k.muli(k), wv).singletonOrThrow();
             });
         }
-        SpatialMix.project(hb, host, "receptance", in[1], c, () -> SpatialMix.weight(receptance), r, c, rows, manager);
+        // the receptance's input is made before its result overwrites normed
+        SpatialMix.project(hb, host, "receptance", inputFast(hb, 1, normed, shifted, rows), c,
+                () -> SpatialMix.weight(receptance), r, c, rows, manager);
         TokenOps.gatedResidual(x, gamma, r, kv, rows, c);
     }
 

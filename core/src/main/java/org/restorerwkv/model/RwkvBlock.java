@@ -28,7 +28,7 @@ public final class RwkvBlock extends Module implements DerivedWeights {
     }
 
     /** Block {@code layer} of a stage of {@code layers}, with the given token shift. */
-    public RwkvBlock(int channels, int recurrence, int hiddenRate, TokenShift shift, int layer, int layers) {
+    RwkvBlock(int channels, int recurrence, int hiddenRate, TokenShift shift, int layer, int layers) {
         gamma1 = param("gamma1", ones(), channels);
         gamma2 = param("gamma2", ones(), channels);
         ln1 = child("ln1", new TokenLayerNorm(channels), Layers.tokens(channels));

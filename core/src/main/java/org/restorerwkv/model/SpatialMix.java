@@ -178,25 +178,25 @@ public final class SpatialMix extends TokenMixer {
         int c = channels;
         float[] normed = hb.floats("normed", (long) rows * c);
         ln.forwardFast(x, normed, rows);
-        float[][] in = projectionInputsFast(hb, normed, bsz, h, w, 3);
+        float[] shifted = shiftFast(hb, normed, bsz, h, w);
         float[] kvr = hb.floats("kvr", (long) rows * 3 * c);
-        if (in[0] == in[1]) {
+        if (sharedInput()) {
             try (NDManager scope = manager.newSubManager()) {
                 // (rows, 3C): k | v | r, the three weights stacked (3C, C)
-                project(hb, host, "kvr", in[0], c, () -> {
+                project(hb, host, "kvr", shifted, c, () -> {
                     NDArray stacked = NDArrays.concat(new NDList(weight(key), weight(value), weight(receptance)), 0);
                     stacked.attach(scope); // concat puts it on the parameters' manager
                     return stacked;
                 }, kvr, 3 * c, rows, scope);
             }
         } else {
-            // Quad/Uni: each projection has its own input; the results go to their columns of kvr
+            // Quad/Uni: each projection reads its own mix; the results go to their columns of kvr
             float[] part = hb.floats("projected", (long) rows * c);
             Linear[] lins = {key, value, receptance};
             String[] names = {"key", "value", "receptance"};
             for (int p = 0; p < 3; p++) {
                 Linear l = lins[p];
-                project(hb, host, names[p], in[p], c, () -> weight(l), part, c, rows, manager);
+                project(hb, host, names[p], inputFast(hb, p, normed, shifted, rows), c, () -> weight(l), part, c, rows, manager);
                 for (int r = 0; r < rows; r++) {
                     System.arraycopy(part, r * c, kvr, r * 3 * c + p * c, c);
                 }

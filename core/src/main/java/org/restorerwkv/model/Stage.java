@@ -20,7 +20,7 @@ public final class Stage extends Module {
         this(n, channels, recurrence, hiddenRate, TokenShift.OMNI);
     }
 
-    public Stage(int n, int channels, int recurrence, int hiddenRate, TokenShift shift) {
+    Stage(int n, int channels, int recurrence, int hiddenRate, TokenShift shift) {
         for (int i = 0; i < n; i++) {
             blocks.add(child(Integer.toString(i), new RwkvBlock(channels, recurrence, hiddenRate, shift, i, n),
                     Layers.image(channels)));

@@ -137,45 +137,48 @@ abstract class TokenMixer extends Module implements DerivedWeights {
     }
 
     /**
-     * Inference fast path: the inputs of n projections from LayerNorm'd channels-last tokens normed
-     * (B*h*w, C), in this thread's buffers. Omni-Shift's fused 5x5 and none give one array (a copy
-     * for none: callers reuse {@code normed}); Quad and Uni n arrays.
+     * Inference fast path, first step: the shifted LayerNorm'd channels-last tokens normed (B*h*w,
+     * C) in this thread's "shifted" buffer: Omni-Shift's fused 5x5, Quad's or Uni's xx, or a copy
+     * for none (callers reuse {@code normed} once it is dead).
      */
-    final float[][] projectionInputsFast(HostBuffers hb, float[] normed, int bsz, int h, int w, int n) {
+    final float[] shiftFast(HostBuffers hb, float[] normed, int bsz, int h, int w) {
         int rows = bsz * h * w;
         int c = channels;
         float[] shifted = hb.floats("shifted", (long) rows * c);
-        float[][] in = new float[n][];
         switch (shift) {
-            case OMNI -> {
-                OmniShiftKernel.apply(normed, omniShift.taps(), shifted, bsz, h, w, c);
-                Arrays.fill(in, shifted);
-            }
-            case NONE -> {
-                System.arraycopy(normed, 0, shifted, 0, rows * c);
-                Arrays.fill(in, shifted);
-            }
-            default -> {
-                if (shift == TokenShift.QUAD) {
-                    quadShift(normed, shifted, bsz, h, w, c);
-                } else {
-                    uniShift(normed, shifted, bsz, h * w, c);
-                }
-                for (int p = 0; p < n; p++) {
-                    float[] mix = mixHost(p);
-                    float[] out = hb.floats("mixed" + p, (long) rows * c);
-                    for (int r = 0; r < rows; r++) {
-                        int o = r * c;
-                        for (int i = 0; i < c; i++) {
-                            float xx = shifted[o + i];
-                            out[o + i] = xx + (normed[o + i] - xx) * mix[i];
-                        }
-                    }
-                    in[p] = out;
-                }
+            case OMNI -> OmniShiftKernel.apply(normed, omniShift.taps(), shifted, bsz, h, w, c);
+            case NONE -> System.arraycopy(normed, 0, shifted, 0, rows * c);
+            case QUAD -> quadShift(normed, shifted, bsz, h, w, c);
+            case UNI -> uniShift(normed, shifted, bsz, h * w, c);
+        }
+        return shifted;
+    }
+
+    /** True when every projection reads the one shifted array (Omni-Shift, none). */
+    final boolean sharedInput() {
+        return mixes.length == 0;
+    }
+
+    /**
+     * Inference fast path, second step: the input of projection p, {@code shifted} itself when
+     * {@link #sharedInput()}, else {@code normed * mix_p + shifted * (1 - mix_p)} in this thread's
+     * "mixed" buffer (valid until the next call).
+     */
+    final float[] inputFast(HostBuffers hb, int p, float[] normed, float[] shifted, int rows) {
+        if (sharedInput()) {
+            return shifted;
+        }
+        int c = channels;
+        float[] mix = mixHost(p);
+        float[] out = hb.floats("mixed", (long) rows * c);
+        for (int r = 0; r < rows; r++) {
+            int o = r * c;
+            for (int i = 0; i < c; i++) {
+                float xx = shifted[o + i];
+                out[o + i] = xx + (normed[o + i] - xx) * mix[i];
             }
         }
-        return in;
+        return out;
     }
 
     private float[] mixHost(int p) {

@@ -6,8 +6,8 @@ import java.util.stream.Collectors;
 
 /**
  * The token shift that mixes each token with its neighbours before the projections of both the
- * spatial and the channel mix (the config field {@code token_shift}). The paper's ablation (Table V,
- * Fig. 4) compares Omni-Shift with the shifts of earlier RWKV models:
+ * spatial and the channel mix (the config field {@code token_shift}). The paper's ablations (and its
+ * effective receptive fields, Fig. 1 and 4) compare Omni-Shift with the shifts of earlier RWKV models:
  *
  * <ul>
  *   <li>{@link #OMNI}: the reference's Omni-Shift, {@code a0 x + a1 DW1x1(x) + a2 DW3x3(x) + a3 DW5x5(x)},
