@@ -39,7 +39,7 @@ class AblationVariantsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"OMNI,2", "QUAD,2", "UNI,2", "NONE,2", "OMNI,1", "QUAD,1"})
+    @CsvSource({"OMNI,2", "QUAD,2", "UNI,2", "NONE,2", "OMNI,1"})
     void saveLoadRoundTripKeepsConfigAndOutputs(TokenShift shift, int recurrence) throws Exception {
         ModelConfig config = tiny(shift, recurrence);
         try (NDManager m = NDManager.newBaseManager()) {
@@ -55,13 +55,14 @@ class AblationVariantsTest {
             Weights.write(withMeta, state, config, IntensityScaling.FIXED);
             RestoreRwkv loaded = Weights.loadModel(withMeta, null, m);
             assertEquals(config, loaded.config());
-            assertArrayEquals(before, loaded.forward(x, false).toFloatArray());
+            // equal up to the summation order of multi-threaded kernels
+            assertMaxAbs("reloaded output", before, loaded.forward(x, false).toFloatArray(), 1e-5);
 
             // without metadata the keys and shapes tell the variant
             Path bare = dir.resolve("bare.safetensors");
             Checkpoints.write(bare, state);
             assertEquals(config, Weights.configOf(bare, Weights.readModelState(bare)));
-            assertArrayEquals(before, Weights.loadModel(bare, null, m).forward(x, false).toFloatArray());
+            assertMaxAbs("output from bare keys", before, Weights.loadModel(bare, null, m).forward(x, false).toFloatArray(), 1e-5);
 
             // another variant's weights do not fit this one: refused naming keys, never loaded half
             ModelConfig other = tiny(shift == TokenShift.QUAD ? TokenShift.UNI : TokenShift.QUAD, recurrence);
@@ -71,11 +72,12 @@ class AblationVariantsTest {
     }
 
     /**
-     * Inference: the fast path on host tokens (every shift has one) equals the DJL path (taken
-     * with the differentiable Bi-WKV, which the fast path does not serve).
+     * Inference of the whole network: the fast path on host tokens (every shift has one) equals the
+     * DJL path (taken with the differentiable Bi-WKV, which the fast path does not serve). Each
+     * block's fast path against the definition is in {@link TokenShiftParityTest}.
      */
     @ParameterizedTest
-    @CsvSource({"OMNI,2", "QUAD,2", "UNI,2", "NONE,2", "OMNI,1", "UNI,1"})
+    @CsvSource({"QUAD,2", "UNI,1", "NONE,2"})
     void fastPathEqualsDjlPath(TokenShift shift, int recurrence) {
         try (NDManager m = NDManager.newBaseManager()) {
             RestoreRwkv model = RestoreRwkv.create(tiny(shift, recurrence), m, 6);
@@ -182,10 +184,6 @@ class AblationVariantsTest {
             InvalidInputException bad = assertThrows(InvalidInputException.class, () -> Weights.loadModel(w, null, m));
             assertTrue(bad.getMessage().contains("unknown field \"hiden_rate\""), bad.getMessage());
         }
-    }
-
-    static void assertArrayEquals(float[] a, float[] b) {
-        org.junit.jupiter.api.Assertions.assertArrayEquals(a, b);
     }
 
     static void assertMaxAbs(String what, float[] expected, float[] actual, double tol) {
