@@ -334,8 +334,13 @@ public final class RestoreRwkv extends Module {
 
     /** Every parameter keyed by its PyTorch state_dict name, in state_dict order. */
     public LinkedHashMap<String, Parameter> namedParameters() {
+        return namedParameters(this);
+    }
+
+    /** The parameters of any block of the tree, keyed as in the state dict relative to it ("att.key.weight"). */
+    static LinkedHashMap<String, Parameter> namedParameters(Block b) {
         LinkedHashMap<String, Parameter> out = new LinkedHashMap<>();
-        collect(this, "", out);
+        collect(b, "", out);
         return out;
     }
 

@@ -8,11 +8,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,7 +55,7 @@ class TokenShiftParityTest {
             Stage stage = new Stage(1, C, recurrence, HIDDEN_RATE, shift);
             stage.initialize(m, DataType.FLOAT32, Layers.image(C));
             RwkvBlock block = stage.blocks().get(0);
-            Map<String, Parameter> params = named(block);
+            Map<String, Parameter> params = RestoreRwkv.namedParameters(block);
             SplittableRandom rnd = new SplittableRandom(11 + shift.ordinal() * 7L + recurrence);
             Map<String, double[]> ref = new LinkedHashMap<>();
             for (Map.Entry<String, Parameter> e : params.entrySet()) {
@@ -118,22 +116,6 @@ class TokenShiftParityTest {
             }
             assertTrue(failed.isEmpty(), failed.size() + " gradients differ: " + String.join("; ", failed));
             assertTrue(compared >= 14, "parameters compared: " + compared);
-        }
-    }
-
-    /** The block's parameters keyed like the state dict ("att.key.weight", ...). */
-    static Map<String, Parameter> named(Block b) {
-        Map<String, Parameter> out = new LinkedHashMap<>();
-        collect(b, "", out);
-        return out;
-    }
-
-    private static void collect(Block b, String prefix, Map<String, Parameter> out) {
-        for (Pair<String, Parameter> p : b.getDirectParameters()) {
-            out.put(prefix + p.getKey(), p.getValue());
-        }
-        for (Pair<String, Block> c : b.getChildren()) {
-            collect(c.getValue(), prefix + c.getKey().substring(2) + ".", out);
         }
     }
 
