@@ -17,8 +17,9 @@
 #
 # Env: ITERATIONS (120), BATCH (4), PATCH (64), SEEDS ("1 2"), THREADS (1), ERF_SLICES (8), ERF_SIZE (128),
 #      VARIANTS ("omni:2 quad:2 uni:2 none:2 omni:1", token_shift:recurrence).
-# Resumable: a run whose OUT/runs/NAME/best.safetensors exists is not trained again. Writes
-# OUT/summary.md (the table of docs/ablations.md), OUT/erf-seedS.png and OUT/wall-time.txt.
+# Resumable: a run whose OUT/runs/NAME/best.safetensors exists is not trained again (nor evaluated,
+# with its test.csv; nor the ERFs of a seed with erf-seedS.{png,txt}). Writes OUT/summary.md (the
+# table of docs/ablations.md), OUT/erf-seedS.png and OUT/wall-time.txt.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
@@ -63,16 +64,21 @@ for v in $variants; do
         --checkpoint-every "$iterations" --seed "$s" --threads "$threads" --out "$run" --no-progress
       echo $(( $(date +%s) - t0 )) > "$run/train-seconds.txt"
     fi
-    "$rr" eval --weights "$run/best.safetensors" --data "$ds" --modalities ct --split test --threads "$threads" \
-      --report "$run/test.csv"
+    if [ ! -f "$run/test.csv" ]; then
+      "$rr" eval --weights "$run/best.safetensors" --data "$ds" --modalities ct --split test --threads "$threads" \
+        --report "$run/test.csv"
+    fi
   done
 done
 
 # the degraded input against the target: the floor every model should clear
-"$rr" eval --pred "$ds/CT/test/LQ" --target "$ds/CT/test/HQ" --modality ct --report "$out/input-test.csv" >/dev/null
+for split in test validation; do
+  "$rr" eval --pred "$ds/CT/$split/LQ" --target "$ds/CT/$split/HQ" --modality ct --report "$out/input-$split.csv" >/dev/null
+done
 
 # ERF panels, one figure per seed, and the radii holding 50% / 90% of the gradient mass
 for s in $seeds; do
+  [ -f "$out/erf-seed$s.txt" ] && [ -f "$out/erf-seed$s.png" ] && continue
   ws=(); ls=()
   for v in $variants; do
     n="$(name "$v")"
@@ -84,22 +90,29 @@ done
 
 # the table: mean and sample standard deviation over the seeds
 {
-  echo "| variant | token shift | recurrence | test PSNR (dB) | test SSIM | ERF r50 (px) | ERF r90 (px) | train s/run |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| variant | token shift | recurrence | test PSNR (dB) | test SSIM | validation PSNR (dB) | validation SSIM | train L1, last 20 steps | ERF r50 (px) | ERF r90 (px) | train s/run |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
   for v in $variants; do
     n="$(name "$v")"
     for s in $seeds; do
       run="$out/runs/$n-s$s"
-      psnr_ssim=$(awk -F, '$1 == "MEAN_CT" {print $2, $3}' "$run/test.csv")
+      test_metrics=$(awk -F, '$1 == "MEAN_CT" {print $2, $3}' "$run/test.csv")
+      # the trainer's one validation (CT_small), after the last step: the weights evaluated on the test slice
+      val_metrics=$(awk -F, '$2 == "CT" {print $3, $4}' "$run/val_log.csv" | tail -1)
+      # how far training got: the mean L1 of the last 20 steps (normalized units)
+      fit=$(awk -F, 'NR > 1 {l[NR] = $2; n = NR} END {for (i = (n > 21 ? n - 19 : 2); i <= n; i++) {s += l[i]; k++}; print s / k}' \
+        "$run/train_log.csv")
       radii=$(awk -v n="$n" '$2 == n":" {print $3, $6}' "$out/erf-seed$s.txt")
-      echo "$psnr_ssim $radii $(cat "$run/train-seconds.txt" 2>/dev/null || echo nan)"
+      echo "$test_metrics $val_metrics $fit $radii $(cat "$run/train-seconds.txt" 2>/dev/null || echo nan)"
     done | awk -v n="$n" -v sh="${v%%:*}" -v r="${v##*:}" '
-      { for (i = 1; i <= 5; i++) { x[i] += $i; xx[i] += $i * $i } k++ }
+      { for (i = 1; i <= 8; i++) { x[i] += $i; xx[i] += $i * $i } k++ }
       function sd(i) { return k > 1 ? sqrt((xx[i] - x[i] * x[i] / k) / (k - 1)) : 0 }
-      END { printf "| %s | %s | %s | %.2f ± %.2f | %.4f ± %.4f | %.1f ± %.1f | %.1f ± %.1f | %.0f |\n",
-            n, sh, r, x[1] / k, sd(1), x[2] / k, sd(2), x[3] / k, sd(3), x[4] / k, sd(4), x[5] / k }'
+      END { printf "| %s | %s | %s | %.2f ± %.2f | %.4f ± %.4f | %.2f ± %.2f | %.4f ± %.4f | %.4f ± %.4f | %.1f ± %.1f | %.1f ± %.1f | %.0f |\n",
+            n, sh, r, x[1] / k, sd(1), x[2] / k, sd(2), x[3] / k, sd(3), x[4] / k, sd(4), x[5] / k, sd(5),
+            x[6] / k, sd(6), x[7] / k, sd(7), x[8] / k }'
   done
-  awk -F, '$1 == "MEAN_CT" {printf "| degraded input | | | %.2f | %.4f | | | |\n", $2, $3}' "$out/input-test.csv"
+  echo "| degraded input | | | $(awk -F, '$1 == "MEAN_CT" {printf "%.2f | %.4f", $2, $3}' "$out/input-test.csv") |" \
+    "$(awk -F, '$1 == "MEAN_CT" {printf "%.2f | %.4f", $2, $3}' "$out/input-validation.csv") | | | | |"
 } > "$out/summary.md"
 cat "$out/summary.md"
 elapsed=$(( $(date +%s) - start ))
