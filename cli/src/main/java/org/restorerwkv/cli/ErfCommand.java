@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.restorerwkv.checkpoint.BuiltinModels;
 import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.domain.IntensityScaling;
 import org.restorerwkv.domain.Modality;
@@ -18,13 +19,14 @@ import org.restorerwkv.infer.EffectiveReceptiveField.GradientMap;
 import org.restorerwkv.infer.Restorer;
 import org.restorerwkv.io.HeatMapPng;
 import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.io.ImageFormat;
 import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.io.Npy;
+import org.restorerwkv.io.Panels;
 import org.restorerwkv.io.Volume;
 import org.restorerwkv.io.VolumeFormats;
 import org.restorerwkv.model.RestoreRwkv;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The effective receptive field of a model (paper Fig. 1) as a heat map. */
@@ -33,11 +35,30 @@ import picocli.CommandLine.Option;
                 + " averaged over slices, shown as g^0.25 rescaled to [0,1] in the inferno colormap.",
                 "Slices come from one scan (NIfTI, DICOM file or series directory, NPY/NPZ, PNG, TIFF) or every scan"
                 + " of a directory; with more than --limit, --limit evenly spaced ones are used. Without --weights, --config gives a randomly initialized"
-                + " network (--seed)."})
+                + " network (--seed).",
+                "Several --weights compare models (paper Fig. 1): one labelled panel each, every map divided by its total"
+                + " (the panels compare the spread, not the gain) and drawn on one colour scale; the radii holding 50% and"
+                + " 90% of the mass are printed per model."})
 public final class ErfCommand implements Callable<Integer> {
 
-    @Mixin
-    ModelOptions model;
+    @Option(names = "--weights", paramLabel = "FILE|builtin:NAME",
+            description = "Model weights (.pth, .safetensors or builtin:NAME); repeat to compare models side by side.")
+    List<String> weights = new ArrayList<>();
+
+    @Option(names = "--labels", split = ",", paramLabel = "L",
+            description = "Panel labels, one per --weights (default: the weights' file names).")
+    List<String> labels;
+
+    @Option(names = "--config", paramLabel = "NAME|FILE",
+            description = "default, light, or a JSON file (inp_channels, out_channels, dim, num_blocks, num_refinement_blocks,"
+                    + " recurrence, hidden_rate, token_shift). Default: read from the weights.")
+    String config;
+
+    @Option(names = "--device", paramLabel = "cpu|gpu", defaultValue = "cpu", description = "Where to run (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for libtorch and the fused kernels (default: all cores).")
+    Integer threads;
 
     @Option(names = "--input", required = true, paramLabel = "DIR|FILE", description = "A scan, a DICOM series directory, or a directory of scans.")
     Path input;
@@ -45,7 +66,8 @@ public final class ErfCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "PNG", description = "Heat map to write.")
     Path out;
 
-    @Option(names = "--npy", paramLabel = "FILE", description = "Also write the raw averaged gradient map (H, W) as .npy.")
+    @Option(names = "--npy", paramLabel = "FILE",
+            description = "Also write the raw averaged gradient map (H, W) as .npy; (N, H, W) for N --weights.")
     Path npy;
 
     @Option(names = "--size", paramLabel = "N",
@@ -85,7 +107,83 @@ public final class ErfCommand implements Callable<Integer> {
                 throw new InvalidInputException(o, "the output would overwrite the input");
             }
         }
+        if (labels != null && labels.size() != weights.size()) {
+            throw new IllegalArgumentException("--labels gives " + labels.size() + " labels for " + weights.size() + " --weights");
+        }
         List<Slice> slices = select(readSlices(), limit);
+        // without --weights: one model, random with --config, else the default built-in one
+        List<String> specs = weights.isEmpty() ? java.util.Collections.singletonList(null) : weights;
+        List<GradientMap> maps = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int m = 0; m < specs.size(); m++) {
+            ModelOptions model = options(specs.get(m));
+            maps.add(map(model, slices, mod));
+            names.add(labels != null ? labels.get(m) : label(model));
+        }
+        if (maps.size() == 1) {
+            GradientMap map = maps.get(0);
+            HeatMapPng.write(out, map.display(), map.height(), map.width(), scale);
+        } else {
+            List<float[]> shown = GradientMap.displayShared(maps);
+            List<Panels.Tile> tiles = new ArrayList<>();
+            for (int m = 0; m < maps.size(); m++) {
+                tiles.add(Panels.Tile.heat(shown.get(m), new ImageFormat.Window(0, 1)).labelled(names.get(m)));
+            }
+            Panels.write(out, maps.get(0).height(), maps.get(0).width(), tiles);
+        }
+        GradientMap first = maps.get(0);
+        if (npy != null) {
+            float[] all = new float[maps.size() * first.values().length];
+            for (int m = 0; m < maps.size(); m++) {
+                System.arraycopy(maps.get(m).values(), 0, all, m * first.values().length, first.values().length);
+            }
+            long[] shape = maps.size() == 1 ? new long[] {first.height(), first.width()}
+                    : new long[] {maps.size(), first.height(), first.width()};
+            Npy.write(npy, new HostTensor(shape, all));
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        String slicesText = String.format(Locale.ROOT, "%d slice%s of %dx%d, centre (%d, %d)", first.images(),
+                first.images() == 1 ? "" : "s", first.height(), first.width(), first.centreRow(), first.centreColumn());
+        if (maps.size() == 1) {
+            System.out.printf(Locale.ROOT, "erf: %s: 50%% of the gradient mass within radius %.1f px, 90%% within %.1f px;"
+                    + " %s (%.1f s)%n", slicesText, first.radiusContaining(0.5), first.radiusContaining(0.9), out, seconds);
+        } else {
+            System.out.printf(Locale.ROOT, "erf: %s; radius holding 50%% / 90%% of the gradient mass:%n", slicesText);
+            for (int m = 0; m < maps.size(); m++) {
+                System.out.printf(Locale.ROOT, "erf: %s: %.1f px / %.1f px%n", names.get(m),
+                        maps.get(m).radiusContaining(0.5), maps.get(m).radiusContaining(0.9));
+            }
+            System.out.printf(Locale.ROOT, "erf: %d panels on one colour scale: %s (%.1f s)%n", maps.size(), out, seconds);
+        }
+        return 0;
+    }
+
+    /** The shared model options for one weights argument (null: none given). */
+    private ModelOptions options(String spec) {
+        ModelOptions o = new ModelOptions();
+        o.weights = spec;
+        o.config = config;
+        o.device = device;
+        o.threads = threads;
+        return o;
+    }
+
+    /** A panel label: the built-in model's name, the file name without extension, or the random model. */
+    private String label(ModelOptions o) {
+        if (o.weights == null) {
+            return o.config != null ? "random seed " + seed : Weights.specOrDefault(null);
+        }
+        if (BuiltinModels.isBuiltin(o.weights)) {
+            return o.weights.substring(BuiltinModels.PREFIX.length());
+        }
+        String name = Path.of(o.weights).getFileName().toString();
+        int dot = name.indexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
+    }
+
+    /** One model's averaged gradient map over the slices (normalized as that model was trained). */
+    private GradientMap map(ModelOptions model, List<Slice> slices, Modality mod) throws IOException {
         // slices are normalized as the model was trained (random weights: the fixed ranges)
         IntensityScaling scaling = model.weights == null && model.config != null ? IntensityScaling.FIXED
                 : Weights.scalingOf(Weights.specOrDefault(model.weights));
@@ -99,8 +197,6 @@ public final class ErfCommand implements Callable<Integer> {
             }
             images.add(img);
         }
-        long t0 = System.nanoTime();
-        GradientMap map;
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
             RestoreRwkv net;
             if (model.weights == null && model.config != null) {
@@ -113,17 +209,8 @@ public final class ErfCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("erf reads one-channel slices; the model takes "
                         + net.config().inpChannels() + " channels");
             }
-            map = EffectiveReceptiveField.compute(net, manager, images);
+            return EffectiveReceptiveField.compute(net, manager, images);
         }
-        HeatMapPng.write(out, map.display(), map.height(), map.width(), scale);
-        if (npy != null) {
-            Npy.write(npy, new HostTensor(new long[] {map.height(), map.width()}, map.values()));
-        }
-        System.out.printf(Locale.ROOT, "erf: %d slice%s of %dx%d, centre (%d, %d): 50%% of the gradient mass within"
-                        + " radius %.1f px, 90%% within %.1f px; %s (%.1f s)%n",
-                map.images(), map.images() == 1 ? "" : "s", map.height(), map.width(), map.centreRow(), map.centreColumn(),
-                map.radiusContaining(0.5), map.radiusContaining(0.9), out, (System.nanoTime() - t0) / 1e9);
-        return 0;
     }
 
     /**

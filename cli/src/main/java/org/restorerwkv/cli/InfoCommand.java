@@ -16,6 +16,7 @@ import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.model.ModelConfig;
 import org.restorerwkv.model.RestoreRwkv;
+import org.restorerwkv.model.TokenShift;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -64,7 +65,10 @@ public final class InfoCommand implements Callable<Integer> {
         RestoreRwkv model = new RestoreRwkv(config);
         out.printf(Locale.ROOT, "config (%s): %s%n", configSource, config);
         out.printf(Locale.ROOT, "parameters, training form:  %,d%n", model.parameterCount());
-        out.printf(Locale.ROOT, "parameters, inference form: %,d (Omni-Shift re-parameterized)%n", model.inferenceParameterCount());
+        out.printf(Locale.ROOT, "token shift: %s; recurrence: %d (%s)%n", describe(config.tokenShift()), config.recurrence(),
+                config.recurrence() == 1 ? "Bi-WKV, one row-major scan" : "Re-WKV, row-major and column-major scans in turn");
+        out.printf(Locale.ROOT, "parameters, inference form: %,d%s%n", model.inferenceParameterCount(),
+                config.tokenShift() == TokenShift.OMNI ? " (Omni-Shift re-parameterized)" : "");
         out.printf(Locale.ROOT, "engine: %s %s, DJL %s, devices: cpu%s%n", Engine.getInstance().getEngineName(),
                 Engine.getInstance().getVersion(), Engine.getDjlVersion(),
                 Engine.getInstance().getGpuCount() > 0 ? " + " + Engine.getInstance().getGpuCount() + " gpu" : "");
@@ -89,6 +93,15 @@ public final class InfoCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    static String describe(TokenShift shift) {
+        return shift.id() + switch (shift) {
+            case OMNI -> " (Omni-Shift, the reference's)";
+            case QUAD -> " (Quad-Shift of Vision-RWKV)";
+            case UNI -> " (Uni-Shift of RWKV-4)";
+            case NONE -> " (no token shift)";
+        };
     }
 
     /** Every built-in model's card, and which one is used when no --weights is given. */

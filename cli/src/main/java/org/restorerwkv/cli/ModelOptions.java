@@ -22,7 +22,7 @@ public final class ModelOptions {
 
     @Option(names = "--config", paramLabel = "NAME|FILE",
             description = "default, light, or a JSON file (inp_channels, out_channels, dim, num_blocks, "
-                    + "num_refinement_blocks). Default: read from the weights.")
+                    + "num_refinement_blocks, recurrence, hidden_rate, token_shift). Default: read from the weights.")
     String config;
 
     @Option(names = "--device", paramLabel = "cpu|gpu", defaultValue = "cpu", description = "Where to run (default: ${DEFAULT-VALUE}).")

@@ -32,7 +32,8 @@ public final class TrainCommand implements Callable<Integer> {
     List<String> modalities;
 
     @Option(names = "--config", defaultValue = "default", paramLabel = "NAME|FILE",
-            description = "default, light or a JSON file (default: ${DEFAULT-VALUE}).")
+            description = "default, light or a JSON file (the reference's fields, plus recurrence: 1 Bi-WKV, 2+ Re-WKV;"
+                    + " token_shift: omni, quad, uni, none; see docs/ablations.md) (default: ${DEFAULT-VALUE}).")
     String config;
 
     @Option(names = "--iterations", defaultValue = "300000", description = "Total steps, also the cosine period (default: ${DEFAULT-VALUE}).")

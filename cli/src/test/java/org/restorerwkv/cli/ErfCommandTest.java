@@ -15,7 +15,13 @@ import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import ai.djl.ndarray.NDManager;
 import org.restorerwkv.TestResources;
+import org.restorerwkv.checkpoint.Weights;
+import org.restorerwkv.domain.IntensityScaling;
+import org.restorerwkv.model.ModelConfig;
+import org.restorerwkv.model.RestoreRwkv;
+import org.restorerwkv.model.TokenShift;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.Npy;
 
@@ -115,6 +121,68 @@ class ErfCommandTest {
             assertTrue(err.startsWith("restore-rwkv erf: ") && err.contains(expected[i]), err);
             assertFalse(Files.exists(png));
         }
+    }
+
+    /**
+     * Several --weights: one labelled panel each on one colour scale, radii per model. The same
+     * model twice gives two identical panels; the npy holds the (N, H, W) raw maps.
+     */
+    @Test
+    void severalWeightsGivePanelsOnOneScaleWithRadiiPerModel() throws Exception {
+        Path stack = dir.resolve("stack.npy");
+        Npy.write(stack, random(5, 2, 16, 16));
+        Path quad;
+        try (NDManager m = NDManager.newBaseManager()) {
+            ModelConfig c = new ModelConfig(1, 1, 8, new int[] {1, 1, 1, 1}, 1, 1, 4, TokenShift.QUAD);
+            quad = dir.resolve("quad.safetensors");
+            Weights.write(quad, RestoreRwkv.create(c, m, 3).stateDict(), c, IntensityScaling.FIXED);
+        }
+        String tiny = TestResources.path(WEIGHTS).toString();
+        Path png = dir.resolve("panels.png");
+        Path raw = dir.resolve("maps.npy");
+        String out = runCapturingOut(0, "erf", "--weights", tiny, "--weights", quad.toString(), "--weights", tiny,
+                "--labels", "omni,quad-r1,again", "--modality", "mri", "--input", stack.toString(), "--out", png.toString(),
+                "--npy", raw.toString());
+        List<String> lines = out.strip().lines().toList();
+        assertEquals(5, lines.size(), out);
+        assertTrue(lines.get(0).startsWith("erf: 2 slices of 16x16, centre (8, 8); radius holding 50% / 90%"), out);
+        assertTrue(lines.get(1).matches("erf: omni: [0-9.]+ px / [0-9.]+ px"), out);
+        assertTrue(lines.get(2).matches("erf: quad-r1: [0-9.]+ px / [0-9.]+ px"), out);
+        assertEquals(lines.get(1).replace("omni", "again"), lines.get(3));
+        assertTrue(lines.get(4).startsWith("erf: 3 panels on one colour scale: " + png), out);
+        HostTensor maps = Npy.read(raw);
+        assertArrayEquals(new long[] {3, 16, 16}, maps.shape());
+        BufferedImage img = ImageIO.read(png.toFile());
+        int tile = 256; // 16 px enlarged 16 times
+        assertEquals(3 * tile + 2 * 4, img.getWidth());
+        int top = img.getHeight() - tile;
+        boolean differs = false;
+        for (int y = 0; y < tile; y += 8) {
+            for (int x = 0; x < tile; x += 8) {
+                assertEquals(img.getRGB(x, top + y), img.getRGB(2 * (tile + 4) + x, top + y), "same model, same colours");
+                differs |= img.getRGB(x, top + y) != img.getRGB(tile + 4 + x, top + y);
+            }
+        }
+        assertTrue(differs, "the two models' panels differ");
+
+        String err = runCapturingErr("erf", "--weights", tiny, "--weights", quad.toString(), "--labels", "one",
+                "--input", stack.toString(), "--out", dir.resolve("never.png").toString());
+        assertTrue(err.startsWith("restore-rwkv erf: --labels gives 1 labels for 2 --weights"), err);
+        assertFalse(Files.exists(dir.resolve("never.png")));
+    }
+
+    /** info --config prints the token shift and the recurrence of a variant's config file. */
+    @Test
+    void infoPrintsTokenShiftAndRecurrence() throws Exception {
+        Path config = dir.resolve("uni.json");
+        Files.writeString(config, "{\"inp_channels\": 1, \"out_channels\": 1, \"dim\": 8, \"num_blocks\": [1, 1, 1, 1],"
+                + " \"num_refinement_blocks\": 1, \"recurrence\": 1, \"token_shift\": \"uni\"}");
+        String out = runCapturingOut(0, "info", "--config", config.toString());
+        assertTrue(out.contains("token shift: uni (Uni-Shift of RWKV-4); recurrence: 1 (Bi-WKV, one row-major scan)"), out);
+        Files.writeString(config, "{\"inp_channels\": 1, \"out_channels\": 1, \"dim\": 8, \"num_blocks\": [1, 1, 1, 1],"
+                + " \"num_refinement_blocks\": 1, \"token_shfit\": \"uni\"}");
+        String err = runCapturingErr("info", "--config", config.toString());
+        assertTrue(err.startsWith("restore-rwkv info: " + config + ": not a valid model config: unknown field \"token_shfit\""), err);
     }
 
     @Test

@@ -73,6 +73,38 @@ public final class EffectiveReceptiveField {
         }
 
         /**
+         * Several maps for side-by-side panels on one colour scale: each map divided by its total
+         * (so the panels compare how the mass spreads, not the models' gains), then x^0.25, then
+         * rescaled from the smallest to the largest value over all maps to [0, 1]. For one map this
+         * equals {@link #display()}. An all-zero map stays 0.
+         */
+        public static List<float[]> displayShared(List<GradientMap> maps) {
+            List<float[]> out = new ArrayList<>();
+            double lo = Double.POSITIVE_INFINITY;
+            double hi = Double.NEGATIVE_INFINITY;
+            for (GradientMap m : maps) {
+                double total = 0;
+                for (float v : m.values) {
+                    total += v;
+                }
+                float[] d = new float[m.values.length];
+                for (int i = 0; i < d.length; i++) {
+                    d[i] = total > 0 ? (float) Math.pow(m.values[i] / total, 0.25) : 0f;
+                    lo = Math.min(lo, d[i]);
+                    hi = Math.max(hi, d[i]);
+                }
+                out.add(d);
+            }
+            double span = hi - lo;
+            for (float[] d : out) {
+                for (int i = 0; i < d.length; i++) {
+                    d[i] = span > 0 ? (float) ((d[i] - lo) / span) : 0f;
+                }
+            }
+            return out;
+        }
+
+        /**
          * The smallest Euclidean distance r (pixels) from the centre pixel such that the pixels
          * within r hold at least {@code fraction} of the map's total; NaN if the map is all zero.
          */

@@ -6,32 +6,40 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
-import org.restorerwkv.wkv.OmniShiftKernel;
 import org.restorerwkv.wkv.TokenLinear;
 import org.restorerwkv.wkv.TokenOps;
 
-/** Channel mix on tokens (B, T, C): s = OmniShift(x); out = sigmoid(s Wr^T) * (relu(s Wk^T)^2 Wv^T). */
+/**
+ * Channel mix on tokens (B, T, C): s = OmniShift(x); out = sigmoid(s Wr^T) * (relu(s Wk^T)^2 Wv^T).
+ * With another {@link TokenShift}, k and r read their own inputs (see {@link TokenMixer}).
+ */
 final class ChannelMix extends TokenMixer {
 
     private final Linear key;
-    private final OmniShift omniShift;
     private final Linear receptance;
     private final Linear value;
 
     public ChannelMix(int channels, int hiddenRate) {
+        this(channels, hiddenRate, TokenShift.OMNI, 0, 1);
+    }
+
+    /** layer of layers: the block's place in its stage, for Quad/Uni's initial mixes. */
+    ChannelMix(int channels, int hiddenRate, TokenShift shift, int layer, int layers) {
+        super(shift, channels);
         int hidden = hiddenRate * channels;
         key = child("key", Layers.linear(channels, hidden), Layers.tokens(channels));
-        omniShift = child("omni_shift", new OmniShift(channels), Layers.image(channels));
+        // Vision-RWKV's fancy init of spatial_mix_k and _r
+        addShift(new String[] {"k", "r"}, new double[] {1, 1}, new double[] {0, 0}, layer, layers);
         receptance = child("receptance", Layers.linear(channels, channels), Layers.tokens(channels));
         value = child("value", Layers.linear(hidden, channels), Layers.tokens(hidden));
     }
 
     @Override
     NDArray forwardTokens(ParameterStore ps, NDArray x, long h, long w, boolean training) {
-        NDArray s = tokens(omniShift.forward(ps, image(x, h, w), training)); // (B,T,C)
-        NDArray k = Activation.relu(run(key, ps, s, training)); // (B,T,4C)
+        NDArray[] s = projectionInputs(ps, x, h, w, training, 2); // (B,T,C) each
+        NDArray k = Activation.relu(run(key, ps, s[0], training)); // (B,T,4C)
         NDArray kv = run(value, ps, k.mul(k), training); // (B,T,C)
-        return Activation.sigmoid(run(receptance, ps, s, training)).mul(kv);
+        return Activation.sigmoid(run(receptance, ps, s[1], training)).mul(kv);
     }
 
     /**
@@ -43,31 +51,29 @@ final class ChannelMix extends TokenMixer {
     void forwardFast(float[] x, float[] gamma, TokenLayerNorm ln, int bsz, int h, int w, NDManager manager) {
         HostBuffers hb = HostBuffers.get();
         int rows = bsz * h * w;
-        int c = omniShift.channels();
+        int c = channels;
         float[] normed = hb.floats("normed", (long) rows * c);
         ln.forwardFast(x, normed, rows);
-        float[] shifted = hb.floats("shifted", (long) rows * c);
-        OmniShiftKernel.apply(normed, omniShift.taps(), shifted, bsz, h, w, c);
+        float[] shifted = shiftFast(hb, normed, bsz, h, w);
+        float[] xk = inputFast(hb, 0, normed, shifted, rows);
         float[] kv = hb.floats("out", (long) rows * c);
-        float[] r = normed; // dead after the shift: the receptance reuses it (one image-sized buffer less)
+        float[] r = normed; // dead once the receptance's input is made: it takes the result (one image-sized buffer less)
         NDArray wk = SpatialMix.weight(key);
         NDArray wv = SpatialMix.weight(value);
         int hidden = (int) wk.getShape().get(0); // 4C
         if (TokenLinear.preferred(c, hidden)) {
-            TokenLinear.squaredReluMlp(shifted, host.get("key", () -> TokenLinear.transpose(wk.toFloatArray(), hidden, c)),
+            TokenLinear.squaredReluMlp(xk, host.get("key", () -> TokenLinear.transpose(wk.toFloatArray(), hidden, c)),
                     host.get("value", () -> TokenLinear.transpose(wv.toFloatArray(), c, hidden)), c, hidden, kv, rows);
         } else {
-            hb.chunked(shifted, c, kv, c, rows, hidden, limits.chunkFloats(), manager, s -> {
+            hb.chunked(xk, c, kv, c, rows, hidden, limits.chunkFloats(), manager, s -> {
                 NDArray k = Activation.relu(Linear.linear(s, wk).singletonOrThrow()); // (n, 4C)
                 return Linear.linear(k.muli(k), wv).singletonOrThrow();
             });
         }
-        SpatialMix.project(hb, host, "receptance", shifted, c, () -> SpatialMix.weight(receptance), r, c, rows, limits, manager);
+        // the receptance's input is made before its result overwrites normed
+        SpatialMix.project(hb, host, "receptance", inputFast(hb, 1, normed, shifted, rows), c,
+                () -> SpatialMix.weight(receptance), r, c, rows, limits, manager);
         TokenOps.gatedResidual(x, gamma, r, kv, rows, c);
     }
 
-    @Override
-    OmniShift omniShift() {
-        return omniShift;
-    }
 }

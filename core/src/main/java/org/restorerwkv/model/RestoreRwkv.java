@@ -71,23 +71,24 @@ public final class RestoreRwkv extends Module {
         int[] n = c.numBlocks();
         int r = c.recurrence();
         int hr = c.hiddenRate();
+        TokenShift ts = c.tokenShift();
         patchEmbed = child("patch_embed", new TapConv(c.inpChannels(), d, 3, true), Layers.image(c.inpChannels()));
-        encoderLevel1 = child("encoder_level1", new Stage(n[0], d, r, hr), Layers.image(d));
+        encoderLevel1 = child("encoder_level1", new Stage(n[0], d, r, hr, ts), Layers.image(d));
         down12 = child("down1_2", Resample.down(d), Layers.image(d));
-        encoderLevel2 = child("encoder_level2", new Stage(n[1], 2 * d, r, hr), Layers.image(2 * d));
+        encoderLevel2 = child("encoder_level2", new Stage(n[1], 2 * d, r, hr, ts), Layers.image(2 * d));
         down23 = child("down2_3", Resample.down(2 * d), Layers.image(2 * d));
-        encoderLevel3 = child("encoder_level3", new Stage(n[2], 4 * d, r, hr), Layers.image(4 * d));
+        encoderLevel3 = child("encoder_level3", new Stage(n[2], 4 * d, r, hr, ts), Layers.image(4 * d));
         down34 = child("down3_4", Resample.down(4 * d), Layers.image(4 * d));
-        latent = child("latent", new Stage(n[3], 8 * d, r, hr), Layers.image(8 * d));
+        latent = child("latent", new Stage(n[3], 8 * d, r, hr, ts), Layers.image(8 * d));
         up43 = child("up4_3", Resample.up(8 * d), Layers.image(8 * d));
         reduceChanLevel3 = child("reduce_chan_level3", new TapConv(8 * d, 4 * d, 1, true), Layers.image(8 * d));
-        decoderLevel3 = child("decoder_level3", new Stage(n[2], 4 * d, r, hr), Layers.image(4 * d));
+        decoderLevel3 = child("decoder_level3", new Stage(n[2], 4 * d, r, hr, ts), Layers.image(4 * d));
         up32 = child("up3_2", Resample.up(4 * d), Layers.image(4 * d));
         reduceChanLevel2 = child("reduce_chan_level2", new TapConv(4 * d, 2 * d, 1, true), Layers.image(4 * d));
-        decoderLevel2 = child("decoder_level2", new Stage(n[1], 2 * d, r, hr), Layers.image(2 * d));
+        decoderLevel2 = child("decoder_level2", new Stage(n[1], 2 * d, r, hr, ts), Layers.image(2 * d));
         up21 = child("up2_1", Resample.up(2 * d), Layers.image(2 * d));
-        decoderLevel1 = child("decoder_level1", new Stage(n[0], 2 * d, r, hr), Layers.image(2 * d));
-        refinement = child("refinement", new Stage(c.numRefinementBlocks(), 2 * d, r, hr), Layers.image(2 * d));
+        decoderLevel1 = child("decoder_level1", new Stage(n[0], 2 * d, r, hr, ts), Layers.image(2 * d));
+        refinement = child("refinement", new Stage(c.numRefinementBlocks(), 2 * d, r, hr, ts), Layers.image(2 * d));
         output = child("output", new TapConv(2 * d, c.outChannels(), 3, true), Layers.image(2 * d));
     }
 
@@ -345,8 +346,13 @@ public final class RestoreRwkv extends Module {
 
     /** Every parameter keyed by its PyTorch state_dict name, in state_dict order. */
     public LinkedHashMap<String, Parameter> namedParameters() {
+        return namedParameters(this);
+    }
+
+    /** The parameters of any block of the tree, keyed as in the state dict relative to it ("att.key.weight"). */
+    static LinkedHashMap<String, Parameter> namedParameters(Block b) {
         LinkedHashMap<String, Parameter> out = new LinkedHashMap<>();
-        collect(this, "", out);
+        collect(b, "", out);
         return out;
     }
 
@@ -508,12 +514,16 @@ public final class RestoreRwkv extends Module {
                 decoderLevel1, refinement);
     }
 
+    /** Every Omni-Shift of the network (none when the config's token shift is another). */
     private List<OmniShift> omniShifts() {
         List<OmniShift> out = new ArrayList<>();
         for (Stage s : stages()) {
             for (RwkvBlock b : s.blocks()) {
-                out.add(b.att().omniShift());
-                out.add(b.ffn().omniShift());
+                for (TokenMixer t : List.of(b.att(), b.ffn())) {
+                    if (t.omniShift() != null) {
+                        out.add(t.omniShift());
+                    }
+                }
             }
         }
         return out;

@@ -24,12 +24,17 @@ public final class RwkvBlock extends Module implements DerivedWeights {
     private final ChannelMix ffn;
 
     public RwkvBlock(int channels, int recurrence, int hiddenRate) {
+        this(channels, recurrence, hiddenRate, TokenShift.OMNI, 0, 1);
+    }
+
+    /** Block {@code layer} of a stage of {@code layers}, with the given token shift. */
+    RwkvBlock(int channels, int recurrence, int hiddenRate, TokenShift shift, int layer, int layers) {
         gamma1 = param("gamma1", ones(), channels);
         gamma2 = param("gamma2", ones(), channels);
         ln1 = child("ln1", new TokenLayerNorm(channels), Layers.tokens(channels));
         ln2 = child("ln2", new TokenLayerNorm(channels), Layers.tokens(channels));
-        att = child("att", new SpatialMix(channels, recurrence), Layers.image(channels));
-        ffn = child("ffn", new ChannelMix(channels, hiddenRate), Layers.image(channels));
+        att = child("att", new SpatialMix(channels, recurrence, shift, layer, layers), Layers.image(channels));
+        ffn = child("ffn", new ChannelMix(channels, hiddenRate, shift, layer, layers), Layers.image(channels));
     }
 
     /** Runs the block alone on x (B, C, H, W). */

@@ -15,7 +15,6 @@ import java.util.function.Supplier;
 import org.restorerwkv.wkv.BiWkv;
 import org.restorerwkv.wkv.NativeArrays;
 import org.restorerwkv.wkv.TokenLinear;
-import org.restorerwkv.wkv.OmniShiftKernel;
 import org.restorerwkv.wkv.TokenOps;
 
 /**
@@ -27,14 +26,15 @@ import org.restorerwkv.wkv.TokenOps;
  *                   (row-major scan for even j, column-major for odd j)
  * out = (sigmoid(r) * v) Wo^T
  * </pre>
+ *
+ * With another {@link TokenShift}, k, v and r read their own inputs (see {@link TokenMixer}).
+ * R = 1 is plain Bi-WKV (one row-major scan), R &gt;= 2 Re-WKV.
  */
 final class SpatialMix extends TokenMixer {
 
-    private final int channels;
     private final int recurrence;
     private final Parameter spatialDecay;
     private final Parameter spatialFirst;
-    private final OmniShift omniShift;
     private final Linear key;
     private final Linear value;
     private final Linear receptance;
@@ -42,11 +42,17 @@ final class SpatialMix extends TokenMixer {
     private WkvKernel kernel = WkvKernel.AUTO;
 
     public SpatialMix(int channels, int recurrence) {
-        this.channels = channels;
+        this(channels, recurrence, TokenShift.OMNI, 0, 1);
+    }
+
+    /** layer of layers: the block's place in its stage, for Quad/Uni's initial mixes. */
+    SpatialMix(int channels, int recurrence, TokenShift shift, int layer, int layers) {
+        super(shift, channels);
         this.recurrence = recurrence;
         spatialDecay = param("spatial_decay", standardNormal(), recurrence, channels);
         spatialFirst = param("spatial_first", standardNormal(), recurrence, channels);
-        omniShift = child("omni_shift", new OmniShift(channels), Layers.image(channels));
+        // Vision-RWKV's fancy init of spatial_mix_k, _v, _r
+        addShift(new String[] {"k", "v", "r"}, new double[] {1, 1, 0.5}, new double[] {0, 0.3, 0}, layer, layers);
         key = child("key", Layers.linear(channels, channels), Layers.tokens(channels));
         value = child("value", Layers.linear(channels, channels), Layers.tokens(channels));
         receptance = child("receptance", Layers.linear(channels, channels), Layers.tokens(channels));
@@ -61,10 +67,10 @@ final class SpatialMix extends TokenMixer {
     @Override
     NDArray forwardTokens(ParameterStore ps, NDArray x, long h, long w, boolean training) {
         long len = h * w;
-        NDArray s = tokens(omniShift.forward(ps, image(x, h, w), training)); // (B,T,C)
-        NDArray k = run(key, ps, s, training);
-        NDArray v = run(value, ps, s, training);
-        NDArray r = Activation.sigmoid(run(receptance, ps, s, training));
+        NDArray[] s = projectionInputs(ps, x, h, w, training, 3); // (B,T,C) each
+        NDArray k = run(key, ps, s[0], training);
+        NDArray v = run(value, ps, s[1], training);
+        NDArray r = Activation.sigmoid(run(receptance, ps, s[2], training));
         // divided by a libtorch-owned scalar: DJL's div(Number) frees its scalar under the backward
         NDArray sd = ps.getValue(spatialDecay, x.getDevice(), training);
         NDArray sf = ps.getValue(spatialFirst, x.getDevice(), training);
@@ -172,16 +178,29 @@ final class SpatialMix extends TokenMixer {
         int c = channels;
         float[] normed = hb.floats("normed", (long) rows * c);
         ln.forwardFast(x, normed, rows);
-        float[] shifted = hb.floats("shifted", (long) rows * c);
-        OmniShiftKernel.apply(normed, omniShift.taps(), shifted, bsz, h, w, c);
+        float[] shifted = shiftFast(hb, normed, bsz, h, w);
         float[] kvr = hb.floats("kvr", (long) rows * 3 * c);
-        try (NDManager scope = manager.newSubManager()) {
-            // (rows, 3C): k | v | r, the three weights stacked (3C, C)
-            project(hb, host, "kvr", shifted, c, () -> {
-                NDArray stacked = NDArrays.concat(new NDList(weight(key), weight(value), weight(receptance)), 0);
-                stacked.attach(scope); // concat puts it on the parameters' manager
-                return stacked;
-            }, kvr, 3 * c, rows, limits, scope);
+        if (sharedInput()) {
+            try (NDManager scope = manager.newSubManager()) {
+                // (rows, 3C): k | v | r, the three weights stacked (3C, C)
+                project(hb, host, "kvr", shifted, c, () -> {
+                    NDArray stacked = NDArrays.concat(new NDList(weight(key), weight(value), weight(receptance)), 0);
+                    stacked.attach(scope); // concat puts it on the parameters' manager
+                    return stacked;
+                }, kvr, 3 * c, rows, limits, scope);
+            }
+        } else {
+            // Quad/Uni: each projection reads its own mix; the results go to their columns of kvr
+            float[] part = hb.floats("projected", (long) rows * c);
+            Linear[] lins = {key, value, receptance};
+            String[] names = {"key", "value", "receptance"};
+            for (int p = 0; p < 3; p++) {
+                Linear l = lins[p];
+                project(hb, host, names[p], inputFast(hb, p, normed, shifted, rows), c, () -> weight(l), part, c, rows, limits, manager);
+                for (int r = 0; r < rows; r++) {
+                    System.arraycopy(part, r * c, kvr, r * 3 * c + p * c, c);
+                }
+            }
         }
         float[] decay = host.get("decay", () -> spatialDecay.getArray().toFloatArray()); // (R, C)
         float[] first = host.get("first", () -> spatialFirst.getArray().toFloatArray());
@@ -250,11 +269,6 @@ final class SpatialMix extends TokenMixer {
         long b = t.getShape().get(0);
         long c = t.getShape().get(2);
         return t.reshape(b, w, h, c).transpose(0, 2, 1, 3).reshape(b, h * w, c);
-    }
-
-    @Override
-    OmniShift omniShift() {
-        return omniShift;
     }
 
     public int channels() {

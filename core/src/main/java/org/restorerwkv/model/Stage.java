@@ -17,8 +17,13 @@ final class Stage extends Module {
     private final List<RwkvBlock> blocks = new ArrayList<>();
 
     public Stage(int n, int channels, int recurrence, int hiddenRate) {
+        this(n, channels, recurrence, hiddenRate, TokenShift.OMNI);
+    }
+
+    Stage(int n, int channels, int recurrence, int hiddenRate, TokenShift shift) {
         for (int i = 0; i < n; i++) {
-            blocks.add(child(Integer.toString(i), new RwkvBlock(channels, recurrence, hiddenRate), Layers.image(channels)));
+            blocks.add(child(Integer.toString(i), new RwkvBlock(channels, recurrence, hiddenRate, shift, i, n),
+                    Layers.image(channels)));
         }
     }
 
