@@ -10,8 +10,10 @@ import org.restorerwkv.domain.IntensityScaling;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.io.VolumeFormats;
+import org.restorerwkv.io.dicom.Derivation;
 import org.restorerwkv.model.ModelConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Converts scans between image formats, or weights between .pth and .safetensors. */
@@ -27,6 +29,9 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "OUT", description = "Output file; its extension picks the format.")
     Path output;
 
+    @Mixin
+    DicomOutputOptions dicom;
+
     @Override
     public Integer call() throws Exception {
         Path input = Weights.resolve(inputArg);
@@ -37,7 +42,7 @@ public final class ConvertCommand implements Callable<Integer> {
             throw new InvalidInputException(output, "the output would overwrite the input");
         }
         if (!isWeights(output)) {
-            VolumeFormats.convert(input, output);
+            VolumeFormats.convert(input, output, dicom.apply(Derivation.converted()));
             System.err.printf(Locale.ROOT, "wrote %s%n", output);
             return 0;
         }

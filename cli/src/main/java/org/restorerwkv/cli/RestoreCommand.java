@@ -20,6 +20,7 @@ import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.io.Npy;
 import org.restorerwkv.io.Volume;
 import org.restorerwkv.io.VolumeFormats;
+import org.restorerwkv.io.dicom.Derivation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -63,6 +64,12 @@ public final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
+    @Mixin
+    DicomOutputOptions dicom;
+
+    /** Recorded in DICOM outputs (DerivationDescription): the weights the scans were restored with. */
+    private Derivation derivation;
+
     @Override
     public Integer call() throws Exception {
         if (!Files.exists(input)) {
@@ -74,10 +81,12 @@ public final class RestoreCommand implements Callable<Integer> {
         if (output.toAbsolutePath().normalize().startsWith(input.toAbsolutePath().normalize()) && Files.isDirectory(input)) {
             throw new InvalidInputException(output, "the output may not lie inside the input directory");
         }
+        dicom.apply(Derivation.converted()); // refuse bad DICOM options before any work
         List<Path[]> jobs = jobs();
         long t0 = System.nanoTime();
         int slices = 0;
         try (RestorationModel restorer = model.open(batch, tile, overlap)) {
+            derivation = dicom.apply(Derivation.restored(restorer.weights()));
             for (Path[] job : jobs) {
                 slices += restoreOne(restorer, job[0], job[1]);
             }
@@ -149,7 +158,7 @@ public final class RestoreCommand implements Callable<Integer> {
         int n = ScanRestorer.sliceCount(v, axis);
         try (ProgressBar pb = progress(in, n)) {
             Volume y = restorer.restore(v, m, axis, listener(pb));
-            VolumeFormats.write(out, y);
+            VolumeFormats.write(out, y, derivation);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(in, e.getMessage());
         }

@@ -10,6 +10,7 @@ import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.io.Panels;
 import org.restorerwkv.io.Volume;
 import org.restorerwkv.io.VolumeFormats;
+import org.restorerwkv.io.dicom.Derivation;
 import org.restorerwkv.eval.Evaluation;
 import org.restorerwkv.eval.MetricAccumulator;
 import picocli.CommandLine.Command;
@@ -41,6 +42,9 @@ public final class SimulateCommand implements Callable<Integer> {
             description = "Output (never the input): .nii/.nii.gz, .dcm, a folder (DICOM series), .npy, .npz, .png, .tif.")
     Path output;
 
+    @Mixin
+    DicomOutputOptions dicom;
+
     @Option(names = "--seed", paramLabel = "S", description = "Noise seed; slice k uses Seeds.forSlice(S, k) (default: ${DEFAULT-VALUE}).")
     long seed = 0;
 
@@ -58,6 +62,7 @@ public final class SimulateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Simulation sim = simulation.simulation();
+        dicom.apply(Derivation.converted()); // refuse bad DICOM options before any work
         ImageFormat.Window win = window == null ? null : parseWindow(window);
         if (!Files.exists(input)) {
             throw new InvalidInputException(input, "no such file or directory");
@@ -86,7 +91,7 @@ public final class SimulateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--panel-slice " + k + " is outside the " + in.depth() + " slices");
         }
         Volume out = Simulation.apply(in, bound.op(), seed, simulation.threads, input);
-        VolumeFormats.write(output, out);
+        VolumeFormats.write(output, out, dicom.apply(Derivation.simulated(bound.description())));
         if ((kind == VolumeFormats.OutputKind.PNG || kind == VolumeFormats.OutputKind.TIFF) && outside16Bit(out)) {
             System.err.println("note: " + output + " stores grey levels 0..65535; values outside were clipped");
         }

@@ -440,7 +440,8 @@ public final class DatasetBuilder {
         String file = pairStem(s, axis) + format.extension();
         Path dir = tree.resolve(part);
         VolumeFormats.write(dir.resolve("HQ").resolve(file), hq);
-        VolumeFormats.write(dir.resolve("LQ").resolve(file), lq);
+        VolumeFormats.write(dir.resolve("LQ").resolve(file), lq,
+                org.restorerwkv.io.dicom.Derivation.simulated(bound.description()));
         return new Entry(s.name(), file, part, scanSeed, new int[] {hq.depth(), hq.height(), hq.width()},
                 range, bound.description(), axis);
     }

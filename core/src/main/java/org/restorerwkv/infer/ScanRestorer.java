@@ -3,7 +3,7 @@ package org.restorerwkv.infer;
 import java.util.Locale;
 import org.restorerwkv.domain.IntensityScaling;
 import org.restorerwkv.domain.Modality;
-import org.restorerwkv.io.DicomDataset;
+import org.restorerwkv.io.dicom.DicomDataset;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.Reslice;
 import org.restorerwkv.io.Volume;

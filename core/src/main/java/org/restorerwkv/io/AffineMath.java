@@ -1,29 +1,29 @@
 package org.restorerwkv.io;
 
 /** Small 4x4 / 3x3 affine helpers for voxel-to-world matrices (row-major double[16]). */
-final class AffineMath {
+public final class AffineMath {
 
     private AffineMath() {}
 
     /** Column c (0..2) of the 3x3 part. */
-    static double[] column(double[] a, int c) {
+    public static double[] column(double[] a, int c) {
         return new double[] {a[c], a[4 + c], a[8 + c]};
     }
 
-    static double norm(double[] v) {
+    public static double norm(double[] v) {
         return Math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
     }
 
-    static double[] cross(double[] u, double[] v) {
+    public static double[] cross(double[] u, double[] v) {
         return new double[] {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
     }
 
-    static double dot(double[] u, double[] v) {
+    public static double dot(double[] u, double[] v) {
         return u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
     }
 
     /** RAS+ &lt;-&gt; LPS+ (its own inverse): negate the first two world rows. */
-    static double[] flipXY(double[] a) {
+    public static double[] flipXY(double[] a) {
         double[] m = a.clone();
         for (int c = 0; c < 4; c++) {
             m[c] = -m[c];
@@ -39,7 +39,7 @@ final class AffineMath {
      *
      * @return {b, c, d, qoffset_x, qoffset_y, qoffset_z, qfac, dx, dy, dz}
      */
-    static double[] toQuaternion(double[] a) {
+    public static double[] toQuaternion(double[] a) {
         double[][] r = new double[3][3];
         double[] len = new double[3];
         for (int c = 0; c < 3; c++) {

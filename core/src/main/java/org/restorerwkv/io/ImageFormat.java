@@ -54,6 +54,23 @@ public final class ImageFormat {
                 || (h[0] == 'M' && h[1] == 'M' && h[2] == 0 && h[3] == 42));
     }
 
+    private static boolean isJdkReader(ImageReader r) {
+        return r.getOriginatingProvider() != null
+                && r.getOriginatingProvider().getClass().getModule() == ImageIO.class.getModule();
+    }
+
+    /** The JDK's writer for a format when there is one (see isJdkReader), else the first. */
+    private static ImageWriter jdkWriter(String format) {
+        ImageWriter chosen = null;
+        for (Iterator<ImageWriter> it = ImageIO.getImageWritersByFormatName(format); it.hasNext();) {
+            ImageWriter w = it.next();
+            if (chosen == null || w.getOriginatingProvider().getClass().getModule() == ImageIO.class.getModule()) {
+                chosen = w;
+            }
+        }
+        return chosen;
+    }
+
     public static Volume read(Path file) throws IOException {
         long size = Files.size(file);
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
@@ -62,6 +79,12 @@ public final class ImageFormat {
                 throw new InvalidInputException(file, "not a readable PNG or TIFF image");
             }
             ImageReader reader = it.next();
+            while (it.hasNext() && !isJdkReader(reader)) {
+                // the JDK's own PNG/TIFF readers, not plugins that codec libraries (io.dicom's
+                // jai-imageio) put on the class path, whose behaviour on damaged files differs
+                reader.dispose();
+                reader = it.next();
+            }
             try {
                 reader.setInput(in, false, true);
                 int pages = reader.getNumImages(true);
@@ -153,7 +176,7 @@ public final class ImageFormat {
             }
             pages.add(img);
         }
-        ImageWriter writer = ImageIO.getImageWritersByFormatName(png ? "png" : "tiff").next();
+        ImageWriter writer = jdkWriter(png ? "png" : "tiff");
         try {
             AtomicFiles.write(file, out -> {
                 try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {

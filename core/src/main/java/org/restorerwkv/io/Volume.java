@@ -1,5 +1,7 @@
 package org.restorerwkv.io;
 
+import org.restorerwkv.io.dicom.DicomDataset;
+
 import java.util.Arrays;
 import java.util.List;
 

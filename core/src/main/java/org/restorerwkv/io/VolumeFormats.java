@@ -1,5 +1,9 @@
 package org.restorerwkv.io;
 
+import org.restorerwkv.io.dicom.Derivation;
+import org.restorerwkv.io.dicom.DicomFormat;
+import org.restorerwkv.io.dicom.DicomWriter;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -94,7 +98,7 @@ public final class VolumeFormats {
             return ImageFormat.read(in);
         }
         String name = in.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (DicomParser.looksLikeDicom(head) || name.endsWith(".dcm") || name.endsWith(".dicom")) {
+        if (DicomFormat.looksLikeDicom(head) || name.endsWith(".dcm") || name.endsWith(".dicom")) {
             return DicomFormat.readFile(in);
         }
         throw new InvalidInputException(in, "unrecognised file format (expected NIfTI, DICOM, NPY/NPZ, PNG, TIFF or InVesalius .inv3)");
@@ -136,11 +140,21 @@ public final class VolumeFormats {
                 + " (DICOM series), .npy, .npz, .png, .tif or .tiff");
     }
 
+    /** Writes {@code v} as a conversion (a DICOM output says "converted"); see {@link #write(Path, Volume, Derivation)}. */
     public static void write(Path out, Volume v) throws IOException {
+        write(out, v, Derivation.converted());
+    }
+
+    /**
+     * Writes {@code v} in the format {@code out}'s name picks. {@code derivation} says what was done
+     * to the source; DICOM outputs record it (and take their series number, UIDs and, for inputs
+     * without DICOM metadata, identifiers from it); other formats ignore it.
+     */
+    public static void write(Path out, Volume v, Derivation derivation) throws IOException {
         switch (outputKind(out)) {
             case NIFTI -> NiftiFormat.write(out, v);
-            case DICOM_FILE -> DicomWriter.writeFile(out, v);
-            case DICOM_SERIES -> DicomWriter.writeSeries(out, v);
+            case DICOM_FILE -> DicomWriter.writeFile(out, v, derivation);
+            case DICOM_SERIES -> DicomWriter.writeSeries(out, v, derivation);
             case NPY -> Npy.write(out, v.toHostTensor());
             case NPZ -> AtomicFiles.write(out, os -> {
                 ZipOutputStream zip = new ZipOutputStream(os);
@@ -155,7 +169,12 @@ public final class VolumeFormats {
 
     /** Reads {@code in} (any readable format) and writes it as {@code out}'s format. */
     public static void convert(Path in, Path out) throws IOException {
+        convert(in, out, Derivation.converted());
+    }
+
+    /** As {@link #convert(Path, Path)}, with the DICOM output's series number, UIDs and identifiers from {@code d}. */
+    public static void convert(Path in, Path out, Derivation d) throws IOException {
         outputKind(out); // fail on a bad output name before reading a large input
-        write(out, read(in));
+        write(out, read(in), d);
     }
 }

@@ -6,11 +6,11 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 
 /** Locating committed fixtures under src/test/resources/io and comparing arrays. */
-final class IoFixtures {
+public final class IoFixtures {
 
     private IoFixtures() {}
 
-    static Path resource(String name) {
+    public static Path resource(String name) {
         try {
             return Path.of(IoFixtures.class.getResource("/io/" + name).toURI());
         } catch (URISyntaxException | NullPointerException e) {
@@ -18,7 +18,7 @@ final class IoFixtures {
         }
     }
 
-    static void assertVoxelsEqual(float[] expected, float[] actual, float tol, String what) {
+    public static void assertVoxelsEqual(float[] expected, float[] actual, float tol, String what) {
         assertEquals(expected.length, actual.length, what + ": voxel count");
         for (int i = 0; i < expected.length; i++) {
             if (Math.abs(expected[i] - actual[i]) > tol) {
@@ -27,7 +27,7 @@ final class IoFixtures {
         }
     }
 
-    static void assertAffineEquals(double[] expected, double[] actual, double tol, String what) {
+    public static void assertAffineEquals(double[] expected, double[] actual, double tol, String what) {
         for (int i = 0; i < 16; i++) {
             if (Math.abs(expected[i] - actual[i]) > tol) {
                 throw new AssertionError(what + ": affine[" + i + "] expected " + expected[i] + " got " + actual[i]
@@ -38,7 +38,7 @@ final class IoFixtures {
     }
 
     /** A 4x4 float64 .npy as a row-major double[16] (Npy gives float32, enough for mm geometry). */
-    static double[] affine(String name) throws java.io.IOException {
+    public static double[] affine(String name) throws java.io.IOException {
         float[] f = Npy.read(resource(name)).data();
         double[] d = new double[16];
         for (int i = 0; i < 16; i++) {

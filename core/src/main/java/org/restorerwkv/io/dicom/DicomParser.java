@@ -1,8 +1,9 @@
-package org.restorerwkv.io;
+package org.restorerwkv.io.dicom;
 
-import java.io.ByteArrayInputStream;
+import org.restorerwkv.io.InvalidInputException;
+
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -10,14 +11,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
-import java.util.zip.InflaterInputStream;
 
 /**
  * Parses a DICOM Part 10 file (with or without the 128-byte preamble and "DICM"), or a bare
  * dataset, into a {@link DicomDataset}. Handles implicit VR little endian, explicit VR little and
  * big endian, deflated explicit VR little endian, sequences of defined and undefined length, and
- * encapsulated pixel data (kept as fragments). Every length is checked against the bytes present.
+ * encapsulated pixel data (kept as fragments). Every length is checked against the bytes present;
+ * sequences nest at most {@value #MAX_DEPTH} deep; a deflated dataset is inflated only as far as
+ * the pixel data its header declares (see {@link #inflate}).
  */
 final class DicomParser {
 
@@ -26,7 +29,11 @@ final class DicomParser {
     private static final int ITEM_END = 0xFFFEE00D;
     private static final int SEQ_END = 0xFFFEE0DD;
     private static final long UNDEFINED = 0xFFFFFFFFL;
-    private static final int MAX_DEPTH = 32;
+    static final int MAX_DEPTH = 32;
+    /** Inflated bytes allowed before the header has declared the pixel data's size. */
+    static final int MAX_INFLATED_HEADER = 64 << 20;
+    /** Inflated bytes allowed after the declared pixel data (trailing elements, padding). */
+    private static final int INFLATE_SLACK = 1 << 20;
 
     private static final Set<String> LONG_VRS = Set.of("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR",
             "UT", "SV", "UV");
@@ -97,6 +104,7 @@ final class DicomParser {
             pos = 4;
         }
         DicomDataset ds = new DicomDataset();
+        ds.source(file);
         // File Meta Information: always explicit VR little endian, group 0002
         Cursor meta = new Cursor(data, pos, true, ByteOrder.LITTLE_ENDIAN, file);
         while (meta.pos + 8 <= data.length && ((data[meta.pos] & 0xff) | (data[meta.pos + 1] & 0xff) << 8) == 0x0002) {
@@ -147,13 +155,81 @@ final class DicomParser {
         return ALL_VRS.contains(vr) ? DicomTransferSyntax.EXPLICIT_LE : DicomTransferSyntax.IMPLICIT_LE;
     }
 
-    private static byte[] inflate(byte[] data, int start, Path file) throws IOException {
-        try (InputStream in = new InflaterInputStream(new ByteArrayInputStream(data, start, data.length - start),
-                new Inflater(true))) {
-            return in.readAllBytes();
-        } catch (java.util.zip.ZipException e) {
-            throw new InvalidInputException(file, "corrupt deflated DICOM dataset (" + e.getMessage() + ")");
+    /**
+     * Inflates a deflated dataset (PS3.5 A.5) without trusting the stream: first only until the
+     * header before Pixel Data has been read (at most {@link #MAX_INFLATED_HEADER} bytes), then
+     * to the size that header declares (Rows x Columns x NumberOfFrames x SamplesPerPixel x
+     * BitsAllocated, checked against {@link DicomPixels#MAX_VOXELS}) plus a little slack. A stream
+     * that would inflate further is refused as a compression bomb before it is held in memory.
+     */
+    static byte[] inflate(byte[] data, int start, Path file) throws IOException {
+        Inflater inf = new Inflater(true);
+        try {
+            inf.setInput(data, start, data.length - start);
+            ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(1 << 20, 4 * (data.length - start) + 1024));
+            byte[] buf = new byte[1 << 16];
+            long cap = MAX_INFLATED_HEADER;
+            long declared = -1;
+            long probe = 1 << 16;
+            while (!inf.finished()) {
+                int n;
+                try {
+                    n = inf.inflate(buf);
+                } catch (DataFormatException e) {
+                    throw new InvalidInputException(file, "corrupt deflated DICOM dataset (" + e.getMessage() + ")");
+                }
+                if (n == 0 && (inf.needsInput() || inf.needsDictionary())) {
+                    if (out.size() == 0 || inf.needsDictionary()) {
+                        throw new InvalidInputException(file, "corrupt deflated DICOM dataset");
+                    }
+                    break; // the end of the file ends the stream (some writers omit the final block marker)
+                }
+                out.write(buf, 0, n);
+                if (declared < 0 && out.size() >= probe) {
+                    probe *= 2;
+                    long px = declaredPixelEnd(out.toByteArray(), file);
+                    if (px >= 0) {
+                        declared = px;
+                        cap = px + INFLATE_SLACK;
+                    }
+                }
+                if (out.size() > cap) {
+                    throw new InvalidInputException(file, declared < 0
+                            ? "deflated DICOM dataset inflates beyond " + MAX_INFLATED_HEADER
+                                    + " bytes before its Pixel Data (compression bomb?)"
+                            : "deflated DICOM dataset inflates beyond the " + declared + " bytes its header declares"
+                                    + " (Rows x Columns x NumberOfFrames x BitsAllocated; compression bomb?)");
+                }
+            }
+            return out.toByteArray();
+        } finally {
+            inf.end();
         }
+    }
+
+    /**
+     * Where the declared native Pixel Data of an inflated prefix ends (offset of its value plus
+     * the bytes the image pixel module declares), or -1 when the prefix does not reach Pixel Data.
+     */
+    private static long declaredPixelEnd(byte[] prefix, Path file) throws InvalidInputException {
+        DicomDataset ds = new DicomDataset();
+        ds.source(file);
+        Cursor c = new Cursor(prefix, 0, true, ByteOrder.LITTLE_ENDIAN, file);
+        while (c.pos + 12 <= prefix.length) {
+            int tag = (c.b[c.pos] & 0xff | (c.b[c.pos + 1] & 0xff) << 8) << 16 | (c.b[c.pos + 2] & 0xff)
+                    | (c.b[c.pos + 3] & 0xff) << 8;
+            if (tag == PIXEL_DATA) {
+                long frames = ds.integer(DicomPixels.FRAMES, 1);
+                long bytes = DicomPixels.budgetedVoxels(ds, file) * ((ds.integer(DicomPixels.BITS_ALLOCATED, 16) + 7) / 8);
+                return c.pos + 12 + Math.max(bytes, frames);
+            }
+            try {
+                ds.put(readElement(c, prefix.length, 0));
+            } catch (InvalidInputException e) {
+                return -1; // the prefix ends inside this element: inflate more
+            }
+        }
+        return -1;
     }
 
     /** Reads elements into {@code ds} until {@code limit}, or until an item delimiter if {@code untilItemEnd}. */
@@ -270,6 +346,7 @@ final class DicomParser {
                         + (c.pos - 8) + ", found " + DicomElement.tagString(tag));
             }
             DicomDataset item = new DicomDataset();
+            item.source(c.file);
             if (len == UNDEFINED) {
                 parseItems(c, limit, true, item, depth + 1);
             } else {
@@ -335,10 +412,6 @@ final class DicomParser {
     }
 
     private static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (char ch : s.toCharArray()) {
-            b.append(ch >= 32 && ch < 127 ? String.valueOf(ch) : String.format("\\x%02x", (int) ch));
-        }
-        return b.toString();
+        return DicomDataset.printable(s);
     }
 }

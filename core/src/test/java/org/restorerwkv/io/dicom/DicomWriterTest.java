@@ -1,4 +1,8 @@
-package org.restorerwkv.io;
+package org.restorerwkv.io.dicom;
+
+import org.restorerwkv.io.InvalidInputException;
+import org.restorerwkv.io.Volume;
+import org.restorerwkv.io.VolumeFormats;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,6 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.restorerwkv.io.IoFixtures.resource;
+
+import org.restorerwkv.io.IoFixtures;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,7 +70,7 @@ class DicomWriterTest {
             restored[i] = restored[i] * 1000f + 0.3f; // beyond int16 under the source's slope 1
         }
         Path out = tmp.resolve("derived");
-        VolumeFormats.write(out, src.withVoxels(restored));
+        VolumeFormats.write(out, src.withVoxels(restored), Derivation.restored("test-model"));
         Volume back = VolumeFormats.read(out);
         double slope = back.dicom().get(0).number(DicomPixels.SLOPE, 1);
         float min = Float.MAX_VALUE;
@@ -85,7 +91,7 @@ class DicomWriterTest {
         assertTrue(b.string(0x0020000E).startsWith("2.25."));
         assertEquals(b.string(0x0020000E), back.dicom().get(2).string(0x0020000E), "one series");
         assertNotEquals(b.string(0x00080018), back.dicom().get(1).string(0x00080018));
-        assertEquals("DERIVED\\SECONDARY", b.string(0x00080008));
+        assertEquals("DERIVED\\SECONDARY\\MPR", b.string(0x00080008), "values 3 and on from the source's ORIGINAL\\PRIMARY\\MPR");
         assertTrue(b.string(0x0008103E).endsWith("restored by Restore-RWKV"), b.string(0x0008103E));
         assertEquals(DicomTransferSyntax.EXPLICIT_LE, b.string(0x00020010));
         assertEquals(List.of("1", "2", "3"), back.dicom().stream().map(d -> d.string(0x00200013)).toList());

@@ -1,4 +1,4 @@
-package org.restorerwkv.io;
+package org.restorerwkv.io.dicom;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -34,19 +34,43 @@ final class DicomDictionary {
                 0x00181075, 0x00200032, 0x00200037, 0x00201041, 0x00280030, 0x00281050, 0x00281051, 0x00281052,
                 0x00281053, 0x00282112, 0x00541300, 0x00541321, 0x00541322, 0x3004000C, 0x3004000E);
         add("IS", 0x00180086, 0x00180091, 0x00181150, 0x00181151, 0x00181152, 0x00200011, 0x00200012, 0x00200013,
-                0x00280008, 0x00280034);
+                0x00280008, 0x00280034, 0x00209057, 0x00209128);
         add("US", 0x00280002, 0x00280006, 0x00280010, 0x00280011, 0x00280100, 0x00280101, 0x00280102, 0x00280103,
                 0x00280106, 0x00280107, 0x00280120, 0x00540081);
         add("AT", 0x00280009);
         add("LT", 0x00204000);
-        add("SQ", 0x00081032, 0x00081111, 0x00081120, 0x00081140, 0x00082112, 0x00089215, 0x00283000, 0x00283010,
+        add("UL", 0x00209157, 0x00209056);
+        add("SQ", 0x52009229, 0x52009230, 0x00209111, 0x00209113, 0x00209116, 0x00289110, 0x00289145, 0x00209222,
+                0x00089124, 0x00082112, 0x00089215, 0x0040A170,
+                0x00081032, 0x00081111, 0x00081120, 0x00081140, 0x00082112, 0x00089215, 0x00283000, 0x00283010,
                 0x00400275, 0x0040A730, 0x00540016, 0x00540022, 0x52009229, 0x52009230, 0x00082218, 0x00400260);
+        add("OV", 0x7FE00001, 0x7FE00002);
+        add("IS", 0x00081160);
+        add("CS", 0x00089007, 0x00200060);
         add("OF", 0x7FE00008);
         add("OD", 0x7FE00009);
         add("OW", 0x7FE00010);
     }
 
+    /** Keywords of the tags that messages name. */
+    private static final Map<Integer, String> NAMES = Map.ofEntries(
+            Map.entry(0x00280002, "SamplesPerPixel"), Map.entry(0x00280008, "NumberOfFrames"),
+            Map.entry(0x00280010, "Rows"), Map.entry(0x00280011, "Columns"), Map.entry(0x00280030, "PixelSpacing"),
+            Map.entry(0x00280100, "BitsAllocated"), Map.entry(0x00280101, "BitsStored"),
+            Map.entry(0x00280102, "HighBit"), Map.entry(0x00280103, "PixelRepresentation"),
+            Map.entry(0x00281052, "RescaleIntercept"), Map.entry(0x00281053, "RescaleSlope"),
+            Map.entry(0x00200032, "ImagePositionPatient"), Map.entry(0x00200037, "ImageOrientationPatient"),
+            Map.entry(0x00180050, "SliceThickness"), Map.entry(0x00180088, "SpacingBetweenSlices"),
+            Map.entry(0x00200013, "InstanceNumber"), Map.entry(0x7FE00010, "PixelData"),
+            Map.entry(0x00209157, "DimensionIndexValues"), Map.entry(0x00280004, "PhotometricInterpretation"));
+
     private DicomDictionary() {}
+
+    /** "(gggg,eeee) Keyword" for messages, or just the tag when no keyword is listed. */
+    static String describe(int tag) {
+        String n = NAMES.get(tag);
+        return DicomElement.tagString(tag) + (n == null ? "" : " " + n);
+    }
 
     private static void add(String vr, int... tags) {
         for (int t : tags) {

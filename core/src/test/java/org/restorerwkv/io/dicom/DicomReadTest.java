@@ -1,10 +1,18 @@
-package org.restorerwkv.io;
+package org.restorerwkv.io.dicom;
+
+import org.restorerwkv.io.InvalidInputException;
+import org.restorerwkv.io.Volume;
+import org.restorerwkv.io.VolumeFormats;
+import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.io.Npy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.restorerwkv.io.IoFixtures.resource;
+
+import org.restorerwkv.io.IoFixtures;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,7 +47,7 @@ class DicomReadTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"CT_small", "MR_small", "MR_small_bigendian", "MR_small_implicit", "MR_small_RLE",
-        "MR_small_padded", "rtdose_rle_1frame", "MR_small_12bit_signed", "rtdose", "rtdose_rle"})
+        "rtdose_rle_1frame", "MR_small_12bit_signed", "rtdose", "rtdose_rle"})
     void decodesLikePydicom(String name) throws IOException {
         Volume v = VolumeFormats.read(resource(name + ".dcm"));
         HostTensor ref = Npy.read(resource(name + ".ref.npy"));
@@ -153,9 +161,8 @@ class DicomReadTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"JPEG-lossy.dcm:1.2.840.10008.1.2.4.51 (JPEG Extended",
-        "MR_small_jpeg_ls_lossless.dcm:1.2.840.10008.1.2.4.80 (JPEG-LS Lossless)",
-        "MR_small_jp2klossless.dcm:1.2.840.10008.1.2.4.90 (JPEG 2000"})
+    @ValueSource(strings = {"JPEG-lossy.dcm:1.2.840.10008.1.2.4.51 (JPEG Extended (Process 2 & 4)) with 12-bit samples",
+        "MR_small_jpeg_ls_lossless.dcm:1.2.840.10008.1.2.4.80 (JPEG-LS Lossless): no maintained Java decoder"})
     void compressedSyntaxesAreRejectedByName(String spec) {
         String[] p = spec.split(":", 2);
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> VolumeFormats.read(resource(p[0])));
@@ -190,7 +197,7 @@ class DicomReadTest {
         Path f = tmp.resolve("huge.dcm");
         Files.write(f, b);
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> DicomFormat.read(f));
-        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        assertTrue(e.getMessage().contains("exceeds the budget of 536870912 voxels"), e.getMessage());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package org.restorerwkv.io;
+package org.restorerwkv.io.dicom;
 
 import java.util.List;
 
