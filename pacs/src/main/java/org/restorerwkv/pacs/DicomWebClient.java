@@ -129,10 +129,10 @@ public final class DicomWebClient {
         }
         HttpRequest req = request(path + q).header("Accept", "application/dicom+json").GET().build();
         HttpResponse<byte[]> r = send(req, HttpResponse.BodyHandlers.ofByteArray(), path);
+        check(r.statusCode(), path, r.body(), "GET");
         if (r.statusCode() == 204 || r.body().length == 0) {
             return List.of();
         }
-        check(r.statusCode(), path, r.body(), "GET");
         try {
             JsonElement e = JsonParser.parseString(new String(r.body(), StandardCharsets.UTF_8));
             if (!e.isJsonArray()) {

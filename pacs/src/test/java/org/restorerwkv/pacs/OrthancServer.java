@@ -10,7 +10,6 @@ import java.net.UnixDomainSocketAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -205,18 +204,42 @@ public final class OrthancServer implements AutoCloseable {
                     c.close(); // Orthanc down: the client sees the connection closed
                     continue;
                 }
-                copy(c.getInputStream(), Channels.newOutputStream(up), c, up);
-                copy(Channels.newInputStream(up), c.getOutputStream(), c, up);
+                // the channel itself, not Channels' streams: those lock the channel for a blocked read,
+                // which would stall the other direction's write
+                java.io.InputStream fromClient = c.getInputStream();
+                OutputStream toClient = c.getOutputStream();
+                pump(() -> {
+                    byte[] b = new byte[1 << 16];
+                    int n;
+                    while ((n = fromClient.read(b)) >= 0) {
+                        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b, 0, n);
+                        while (bb.hasRemaining()) {
+                            up.write(bb);
+                        }
+                    }
+                }, c, up);
+                pump(() -> {
+                    java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocate(1 << 16);
+                    while (up.read(bb) >= 0) {
+                        toClient.write(bb.array(), 0, bb.position());
+                        toClient.flush();
+                        bb.clear();
+                    }
+                }, c, up);
             }
         } catch (IOException e) {
             // front closed
         }
     }
 
-    private static void copy(java.io.InputStream in, OutputStream out, Socket c, SocketChannel up) {
+    private interface Copy {
+        void run() throws IOException;
+    }
+
+    private static void pump(Copy copy, Socket c, SocketChannel up) {
         Thread t = new Thread(() -> {
             try {
-                in.transferTo(out);
+                copy.run();
             } catch (IOException ignored) {
                 // one side closed
             }
