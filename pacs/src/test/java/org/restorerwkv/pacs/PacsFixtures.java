@@ -35,10 +35,10 @@ public final class PacsFixtures {
         return files(dir);
     }
 
-    /** The 3-slice MR series brain_series (256x256) copied into dir. */
+    /** The first two slices of the MR series brain_series (256x256, oblique) copied into dir. */
     public static List<Path> mrSeries(Path dir) throws IOException {
         Files.createDirectories(dir);
-        for (Path p : files(IoFixtures.resource("brain_series"))) {
+        for (Path p : files(IoFixtures.resource("brain_series")).subList(0, 2)) {
             Files.copy(p, dir.resolve(p.getFileName()));
         }
         return files(dir);
