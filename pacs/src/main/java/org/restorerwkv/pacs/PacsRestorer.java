@@ -202,7 +202,7 @@ public final class PacsRestorer {
             Set<String> onServer = new HashSet<>(existing.keySet());
             onServer.retainAll(sopOf.values());
             listener.stored(source, derived, onServer.size(), total);
-            store(source, derived, todo, onServer, total);
+            store(client, options, listener, source, derived, todo, onServer, total);
             int listed = client.instances(source.studyUid(), derived).size();
             if (listed < total) {
                 throw new PacsException("series " + derived + ": the server lists " + listed + " of " + total
@@ -214,8 +214,13 @@ public final class PacsRestorer {
         }
     }
 
-    private void store(SeriesInfo source, String derived, Map<String, Path> todo, Set<String> onServer, int total)
-            throws IOException {
+    /**
+     * STOW-RS of {@code todo} (SOPInstanceUID to file) in batches; refused instances and transient
+     * failures are retried with back-off a bounded number of times. {@code onServer} grows with what
+     * the server acknowledges; a final failure says how many of {@code total} are stored.
+     */
+    static void store(DicomWebClient client, Options options, Listener listener, SeriesInfo source, String derived,
+            Map<String, Path> todo, Set<String> onServer, int total) throws IOException {
         List<String> queue = new ArrayList<>(todo.keySet());
         for (int i = 0; i < queue.size(); i += options.batchInstances()) {
             List<String> batch = new ArrayList<>(queue.subList(i, Math.min(queue.size(), i + options.batchInstances())));
