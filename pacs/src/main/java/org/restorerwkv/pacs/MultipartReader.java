@@ -91,24 +91,23 @@ final class MultipartReader {
 
     private boolean fill(int want) throws IOException {
         while (end - start < want && !eof) {
-            if (end == buf.length) {
-                System.arraycopy(buf, start, buf, 0, end - start);
-                end -= start;
-                start = 0;
-            }
-            int n = in.read(buf, end, buf.length - end);
-            if (n < 0) {
-                eof = true;
-            } else {
-                end += n;
-            }
+            readMore();
         }
         return end - start >= want;
     }
 
-    private void copyToDelimiter(OutputStream out) throws IOException {
-        if (!scan(out)) {
-            throw new IOException("multipart body ends inside a part (truncated response)");
+    /** Moves the unread bytes to the front when the buffer is full, and reads once more. */
+    private void readMore() throws IOException {
+        if (end == buf.length) {
+            System.arraycopy(buf, start, buf, 0, end - start);
+            end -= start;
+            start = 0;
+        }
+        int n = in.read(buf, end, buf.length - end);
+        if (n < 0) {
+            eof = true;
+        } else {
+            end += n;
         }
     }
 
@@ -136,16 +135,8 @@ final class MultipartReader {
             if (eof) {
                 return false;
             }
-            // keep the possible start of a delimiter and read on
-            System.arraycopy(buf, start, buf, 0, end - start);
-            end -= start;
-            start = 0;
-            int n = in.read(buf, end, buf.length - end);
-            if (n < 0) {
-                eof = true;
-            } else {
-                end += n;
-            }
+            // what is left may be the start of a delimiter: keep it and read on
+            readMore();
         }
     }
 
