@@ -111,6 +111,12 @@ final class MultipartReader {
         }
     }
 
+    private void copyToDelimiter(OutputStream out) throws IOException {
+        if (!scan(out)) {
+            throw new IOException("multipart body ends inside a part (truncated response)");
+        }
+    }
+
     /** Passes bytes to out (or drops them) up to the next delimiter, which is consumed; false at end of stream. */
     private boolean scan(OutputStream out) throws IOException {
         long written = 0;
