@@ -26,9 +26,9 @@ import picocli.CommandLine.Option;
 
 /** {@code pacs list|restore|watch}: restore series straight from a PACS over DICOMweb (docs/pacs.md). */
 @Command(name = "pacs", mixinStandardHelpOptions = true,
-        description = {"Work with a PACS over DICOMweb (QIDO-RS, WADO-RS, STOW-RS): list series, restore them into",
-            "their study as derived series, or watch for new ones. Outputs are idempotent: a repeated run stores",
-            "the same instances, never duplicates. Nothing is deleted on the server."},
+        description = "Work with a PACS over DICOMweb (QIDO-RS, WADO-RS, STOW-RS): list series, restore them into"
+            + " their study as derived series, or watch for new ones. Outputs are idempotent: a repeated run stores"
+            + " the same instances, never duplicates. Nothing is deleted on the server.",
         subcommands = {PacsCommand.ListCommand.class, PacsCommand.RestoreSeries.class, PacsCommand.Watch.class})
 public final class PacsCommand implements Runnable {
 
@@ -168,8 +168,8 @@ public final class PacsCommand implements Runnable {
 
     /** {@code pacs restore}: the series of a study (or the given ones) restored into the same study. */
     @Command(name = "restore", mixinStandardHelpOptions = true,
-            description = {"Retrieve series of a study (WADO-RS), restore them, and store the derived series into the same study",
-                "(STOW-RS). Without --series every series of the study that is not itself a restored one."})
+            description = "Retrieve series of a study (WADO-RS), restore them, and store the derived series into the same study"
+                + " (STOW-RS). Without --series every series of the study that is not itself a restored one.")
     static final class RestoreSeries implements Callable<Integer> {
         @Mixin
         PacsOptions pacs;
@@ -219,8 +219,8 @@ public final class PacsCommand implements Runnable {
 
     /** {@code pacs watch}: restores matching series that have no complete derived series, oldest first. */
     @Command(name = "watch", mixinStandardHelpOptions = true,
-            description = {"Poll the PACS (QIDO-RS) for series matching the filters whose derived series is missing or",
-                "incomplete and restore them, oldest first. Keeps no local state: what is done is what the PACS holds."})
+            description = "Poll the PACS (QIDO-RS) for series matching the filters whose derived series is missing or"
+                + " incomplete and restore them, oldest first. Keeps no local state: what is done is what the PACS holds.")
     static final class Watch implements Callable<Integer> {
         @Mixin
         PacsOptions pacs;
