@@ -22,7 +22,7 @@ orthanc_upload "$work"/series/*.dcm
 ./restore-rwkv pacs restore --url http://127.0.0.1:8042/dicom-web --user bench --password-file "$work/password" \
   --study "$study" --weights builtin:all-in-one-light --quiet
 id="$(curl -sf -u bench:bench-password -X POST --data "$study" http://127.0.0.1:8042/tools/lookup \
-  | tr -d ' \n' | grep -o '"ID":"[^"]*"' | head -1 | cut -d'"' -f4)"
+  | tr -d ' \t\r\n' | grep -o '"ID":"[^"]*"' | head -1 | cut -d'"' -f4)"
 # headless Chromium answers the basic-authentication challenge with the URL's credentials
 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,620 --virtual-time-budget=10000 \
   --screenshot="$out" "http://bench:bench-password@127.0.0.1:8042/app/explorer.html#study?uuid=$id" 2>"$work/chromium.log" \

@@ -28,7 +28,7 @@ t1=$(date +%s.%N)
   --study "$study" --weights "$weights" --quiet --work-dir "$work"
 t2=$(date +%s.%N)
 stored=$(curl -sf -u bench:bench-password "http://127.0.0.1:8042/dicom-web/studies/$study/series?includefield=00201209" \
-  | tr -d ' \n' | grep -o '"00201209":{[^}]*}' | grep -o '\[[0-9]*' | tr -d '[' | tr '\n' ' ' || true)
+  | tr -d ' \t\r\n' | grep -o '"00201209":{[^}]*}' | grep -o '\[[0-9]*' | tr -d '[' | tr '\n' ' ' || true)
 awk -v t0="$t0" -v t1="$t1" -v t2="$t2" -v n="$n" -v w="$weights" -v s="$stored" 'BEGIN {
   f = t1 - t0; p = t2 - t1
   printf "%d slices 512x512, %s; instances per series in the study: %s\n", n, w, s
