@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             ErfCommand.class,
             TrainCommand.class,
             EvalCommand.class,
+            PacsCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
@@ -56,9 +57,9 @@ public final class Main implements Runnable {
         Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;
         String msg = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
         if (t instanceof IOException || t instanceof IllegalArgumentException || t instanceof IllegalStateException) {
-            err.println("restore-rwkv " + cl.getCommandName() + ": " + msg.lines().findFirst().orElse(msg));
+            err.println(cl.getCommandSpec().qualifiedName() + ": " + msg.lines().findFirst().orElse(msg));
         } else {
-            err.println("restore-rwkv " + cl.getCommandName() + ": " + t.getClass().getName() + ": " + msg);
+            err.println(cl.getCommandSpec().qualifiedName() + ": " + t.getClass().getName() + ": " + msg);
         }
         if (Boolean.getBoolean("restore.debug")) {
             t.printStackTrace(err);
