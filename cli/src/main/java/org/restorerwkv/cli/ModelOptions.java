@@ -19,7 +19,7 @@ public final class ModelOptions {
     @Option(names = "--weights", paramLabel = "FILE|builtin:NAME",
             description = "Model weights: a PyTorch .pth state_dict, .safetensors, or builtin:NAME for a model shipped"
                     + " inside the program (list them with: info --models). Default: the built-in model whose card declares"
-                    + " itself the default for the modality (MRI: mri-sr-light; CT, PET: all-in-one-light).")
+                    + " itself the default for the modality (MRI: mri-sr-synth-light; CT, PET: all-in-one-light).")
     String weights;
 
     @Option(names = "--config", paramLabel = "NAME|FILE",

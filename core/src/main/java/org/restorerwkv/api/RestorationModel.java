@@ -100,7 +100,7 @@ public final class RestorationModel implements AutoCloseable {
     /**
      * The best bundled model for {@code modality}, as {@code builtin:NAME}: the model whose card
      * declares itself the default for it ({@code "default_for"}), else {@link #defaultWeights()}
-     * (also for {@link Modality#NONE}). Today {@code builtin:mri-sr-light} for MRI and
+     * (also for {@link Modality#NONE}). Today {@code builtin:mri-sr-synth-light} for MRI and
      * {@code builtin:all-in-one-light} for CT and PET.
      *
      * @throws IllegalArgumentException when no model is bundled for it

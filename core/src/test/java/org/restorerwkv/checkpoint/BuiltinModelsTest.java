@@ -190,8 +190,8 @@ class BuiltinModelsTest {
             String spec = b.defaultSpec(m);
             assertTrue(b.card(spec.substring(BuiltinModels.PREFIX.length())).modalities().contains(m), m + ": " + spec);
         }
-        if (b.has("mri-sr-light")) {
-            assertEquals("builtin:mri-sr-light", org.restorerwkv.api.RestorationModel.defaultWeights(Modality.MRI));
+        if (b.has("mri-sr-synth-light")) {
+            assertEquals("builtin:mri-sr-synth-light", org.restorerwkv.api.RestorationModel.defaultWeights(Modality.MRI));
         }
     }
 
