@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,7 +34,7 @@ import picocli.CommandLine.Option;
  * baseline ({@code --baseline gaussian}, which also works without weights).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Evaluate predictions against targets (--pred/--target/--modality), or a model and/or a Gaussian baseline on a dataset split (--data with --weights, --baseline gaussian).")
+        description = "Evaluate predictions against targets (--pred/--target/--modality), or a model and/or a Gaussian baseline on a dataset split (--data, with --weights or each modality's built-in default model, --baseline gaussian).")
 public final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--pred", paramLabel = "P", description = "Predicted image or folder (physical units).")
@@ -44,7 +46,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--modality", paramLabel = "M", description = "ct, mri, pet or none (with --pred).")
     String modality;
 
-    @Option(names = "--data", paramLabel = "ROOT", description = "Dataset root (with --weights).")
+    @Option(names = "--data", paramLabel = "ROOT", description = "Dataset root (restored with --weights, else with each"
+            + " modality's built-in default model).")
     Path data;
 
     @Option(names = "--split", defaultValue = "test", description = "train, validation or test (default: ${DEFAULT-VALUE}).")
@@ -69,6 +72,10 @@ public final class EvalCommand implements Callable<Integer> {
             description = "Sigma grid in pixels for --baseline gaussian (default: 0 and 0.25 to 3 in steps of 0.25).")
     double[] sigmas;
 
+    @Option(names = "--no-model", description = "With --data and --baseline gaussian: only the degraded input and the"
+            + " Gaussian baseline, no network.")
+    boolean noModel;
+
     @Mixin
     ModelOptions model;
 
@@ -91,28 +98,26 @@ public final class EvalCommand implements Callable<Integer> {
             if (gaussian && !baseline.strip().equalsIgnoreCase("gaussian")) {
                 throw new IllegalArgumentException("--baseline must be gaussian, got '" + baseline + "'");
             }
-            if (model.weights == null && !gaussian) {
-                throw new IllegalArgumentException("--data needs --weights, --baseline gaussian, or both");
-            }
-            if (model.weights == null && out != null) {
-                throw new IllegalArgumentException("--out saves restored volumes: it needs --weights");
+            if (noModel && (!gaussian || model.weights != null || out != null)) {
+                throw new IllegalArgumentException("--no-model goes with --baseline gaussian, without --weights and --out");
             }
             List<Modality> mods = new ArrayList<>();
             for (String m : modalities) {
                 mods.add(Modality.parse(m));
             }
+            // without --weights each modality gets its bundled default model (one line each on stderr)
+            Map<Modality, String> specs = new LinkedHashMap<>();
+            if (!noModel) {
+                for (Modality m : mods) {
+                    specs.put(m, model.weightsOrDefault(m));
+                }
+            }
             // scans are normalized as the model was trained (the baseline is linear: any scaling gives its metrics)
-            IntensityScaling scaling = model.weights == null ? IntensityScaling.FIXED : Weights.scalingOf(model.weights);
+            IntensityScaling scaling = noModel ? IntensityScaling.FIXED : Weights.scalingOf(specs.get(mods.get(0)));
             PairedDataset ds = new PairedDataset(data, Split.parse(split), mods, new VolumeSliceSource(), 0, scaling);
             // the sigma search comes first: it is cheap next to the model and fails early on a bad validation split
             Map<Modality, GaussianBaseline.Choice> choices = gaussian ? chooseSigmas(ds) : null;
-            acc = null;
-            if (model.weights != null) {
-                try (NDManager manager = NDManager.newBaseManager(model.device())) {
-                    RestoreRwkv net = model.load(manager);
-                    acc = SplitEvaluator.evaluateAll(new Restorer(net, manager, 1), ds, out);
-                }
-            }
+            acc = noModel ? null : evaluateModels(mods, specs, ds.split());
             if (gaussian) {
                 compare(ds, acc, choices);
                 return 0;
@@ -123,6 +128,29 @@ public final class EvalCommand implements Callable<Integer> {
             acc.writeCsv(report);
         }
         return 0;
+    }
+
+    /**
+     * Restores every modality of the split with its model (modalities that share a model in one
+     * pass); with --out the restored volumes and the metrics of all modalities are saved there.
+     */
+    private MetricAccumulator evaluateModels(List<Modality> mods, Map<Modality, String> specs, Split sp)
+            throws IOException {
+        MetricAccumulator acc = new MetricAccumulator();
+        try (NDManager manager = NDManager.newBaseManager(model.device())) {
+            for (String spec : new LinkedHashSet<>(specs.values())) {
+                List<Modality> same = mods.stream().filter(m -> specs.get(m).equals(spec)).toList();
+                PairedDataset part = new PairedDataset(data, sp, same, new VolumeSliceSource(), 0, Weights.scalingOf(spec));
+                RestoreRwkv net = model.load(manager, spec);
+                for (MetricAccumulator.Row r : SplitEvaluator.evaluateAll(new Restorer(net, manager, 1), part, out).rows()) {
+                    acc.add(r.name(), r.modality(), r.metrics());
+                }
+            }
+        }
+        if (out != null) {
+            acc.writeCsv(out.resolve("metrics.csv"));
+        }
+        return acc;
     }
 
     /** The Gaussian sigma per modality of {@code ds}, chosen on the validation split; each choice printed. */

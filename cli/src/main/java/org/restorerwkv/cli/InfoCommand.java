@@ -112,8 +112,17 @@ public final class InfoCommand implements Callable<Integer> {
             out.println("no built-in models in this build (" + BuiltinModels.RESOURCE_DIR + "NAME.safetensors + NAME.json)");
             return;
         }
-        out.println("built-in models (--weights " + BuiltinModels.PREFIX + "NAME; without --weights, restore, eval and demo use "
-                + (b.has(BuiltinModels.DEFAULT) ? BuiltinModels.PREFIX + BuiltinModels.DEFAULT : "none: it is not bundled") + "):");
+        List<String> defaults = new java.util.ArrayList<>();
+        for (org.restorerwkv.domain.Modality m : List.of(org.restorerwkv.domain.Modality.CT,
+                org.restorerwkv.domain.Modality.MRI, org.restorerwkv.domain.Modality.PET)) {
+            try {
+                defaults.add(m + " " + b.defaultSpec(m));
+            } catch (IllegalArgumentException e) {
+                defaults.add(m + " none (" + e.getMessage() + ")");
+            }
+        }
+        out.println("built-in models (--weights " + BuiltinModels.PREFIX + "NAME; without --weights, restore, eval and demo use"
+                + " each modality's default: " + String.join(", ", defaults) + "):");
         for (String n : names) {
             ModelCard card = b.card(n);
             RestoreRwkv model = new RestoreRwkv(card.config());

@@ -32,7 +32,9 @@ import picocli.CommandLine.Option;
             "  make-dataset --task pet-lowcount --fraction 0.25 --pet-from-t1 \\",
             "      --input t1 --out data",
             "  make-dataset --task mri-sr --scale 4 --train t1/train --validation t1/val \\",
-            "      --test t1/test --out data --min-content 0.05 --train-axes 0,1,2"})
+            "      --test t1/test --out data --min-content 0.05 --train-axes 0,1,2",
+            "  make-dataset --task mri-sr --scale 4 --train t1/train --validation t1/val \\",
+            "      --test t1/test --out data --train-axes 0,1,2 --synth 4"})
 public final class MakeDatasetCommand implements Callable<Integer> {
 
     @Mixin
@@ -73,6 +75,12 @@ public final class MakeDatasetCommand implements Callable<Integer> {
             + " slices (default: 0).")
     int[] trainAxes = {0};
 
+    @Option(names = "--synth", paramLabel = "N", description = "mri-sr only: besides its real pair, each train scan"
+            + " view gets N contrast- and shape-randomized pairs STEM.synthK (SynthSR-style: random tissue intensities,"
+            + " affine and elastic deformation, bias field, blur, gamma, Rician noise; see docs/training.md);"
+            + " validation and test stay real (default: ${DEFAULT-VALUE}).")
+    int synth = 0;
+
     @Option(names = "--pet-from-t1", description = "pet-lowcount only: the inputs are T1 MRIs; HQ is their pet-phantom"
             + " and LQ its low-count version (mode defaults to noiseless-input).")
     boolean petFromT1;
@@ -110,7 +118,7 @@ public final class MakeDatasetCommand implements Callable<Integer> {
         }
         DatasetBuilder builder = new DatasetBuilder(sim, phantom,
                 DatasetBuilder.parseSplit(split == null ? "0.8,0.1,0.1" : split), seed,
-                DatasetBuilder.Format.parse(format), simulation.threads, minContent, trainAxes);
+                DatasetBuilder.Format.parse(format), simulation.threads, minContent, trainAxes, synth);
         for (Path dir : input != null ? List.of(input) : List.copyOf(folders.values())) {
             if (!Files.isDirectory(dir)) {
                 throw new InvalidInputException(dir, "not a folder of scans");

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.Locale;
 import org.restorerwkv.api.RestorationModel;
 import org.restorerwkv.checkpoint.Weights;
+import org.restorerwkv.domain.Modality;
 import org.restorerwkv.model.ModelConfig;
 import org.restorerwkv.model.RestoreRwkv;
 import org.restorerwkv.wkv.BiWkv;
@@ -17,7 +18,8 @@ public final class ModelOptions {
 
     @Option(names = "--weights", paramLabel = "FILE|builtin:NAME",
             description = "Model weights: a PyTorch .pth state_dict, .safetensors, or builtin:NAME for a model shipped"
-                    + " inside the program (list them with: info --models).")
+                    + " inside the program (list them with: info --models). Default: the built-in model whose card declares"
+                    + " itself the default for the modality (MRI: mri-sr-synth-light; CT, PET: all-in-one-light).")
     String weights;
 
     @Option(names = "--config", paramLabel = "NAME|FILE",
@@ -87,12 +89,31 @@ public final class ModelOptions {
     }
 
     /**
+     * --weights, or the bundled default for {@code modality} when it is absent (one line on stderr
+     * says which: {@link RestorationModel#defaultWeights(Modality)}).
+     */
+    String weightsOrDefault(Modality modality) throws IOException {
+        if (weights != null) {
+            return weights;
+        }
+        String spec = RestorationModel.defaultWeights(modality);
+        System.err.println("weights: " + spec + " (default for " + modality
+                + "; --weights FILE|builtin:NAME chooses others)");
+        return spec;
+    }
+
+    /**
      * The model from --weights (else the default built-in one) through the library's API, with
      * --config, --device and the given batching and tiling.
      */
     RestorationModel open(int batch, int tile, int overlap) throws IOException {
+        return open(weightsOrDefault(), batch, tile, overlap);
+    }
+
+    /** The model {@code spec} through the library's API, with --config, --device, batching and tiling. */
+    RestorationModel open(String spec, int batch, int tile, int overlap) throws IOException {
         Device d = device();
-        return RestorationModel.builder(weightsOrDefault()).config(configOrNull()).device(d).batchSize(batch)
+        return RestorationModel.builder(spec).config(configOrNull()).device(d).batchSize(batch)
                 .tiling(tile, overlap).build();
     }
 

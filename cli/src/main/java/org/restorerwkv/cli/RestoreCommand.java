@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import me.tongfei.progressbar.ProgressBar;
@@ -67,9 +69,6 @@ public final class RestoreCommand implements Callable<Integer> {
     @Mixin
     DicomOutputOptions dicom;
 
-    /** Recorded in DICOM outputs (DerivationDescription): the weights the scans were restored with. */
-    private Derivation derivation;
-
     @Override
     public Integer call() throws Exception {
         if (!Files.exists(input)) {
@@ -85,10 +84,9 @@ public final class RestoreCommand implements Callable<Integer> {
         List<Path[]> jobs = jobs();
         long t0 = System.nanoTime();
         int slices = 0;
-        try (RestorationModel restorer = model.open(batch, tile, overlap)) {
-            derivation = dicom.apply(Derivation.restored(restorer.weights()));
+        try (Models models = new Models()) {
             for (Path[] job : jobs) {
-                slices += restoreOne(restorer, job[0], job[1]);
+                slices += restoreOne(models, job[0], job[1]);
             }
         }
         double s = (System.nanoTime() - t0) / 1e9;
@@ -140,10 +138,34 @@ public final class RestoreCommand implements Callable<Integer> {
         return in.toString().toLowerCase(Locale.ROOT).endsWith(".npy") && out.toString().toLowerCase(Locale.ROOT).endsWith(".npy");
     }
 
-    private int restoreOne(RestorationModel restorer, Path in, Path out) throws IOException {
+    /**
+     * The model per scan: --weights for every scan, else the bundled default for the scan's
+     * modality, each opened once on first use.
+     */
+    private final class Models implements AutoCloseable {
+        private final Map<String, RestorationModel> open = new LinkedHashMap<>();
+
+        RestorationModel forModality(Modality m) throws IOException {
+            String spec = model.weights != null ? model.weights : RestorationModel.defaultWeights(m);
+            RestorationModel r = open.get(spec);
+            if (r == null) {
+                r = model.open(model.weights != null ? model.weights : model.weightsOrDefault(m), batch, tile, overlap);
+                open.put(spec, r);
+            }
+            return r;
+        }
+
+        @Override
+        public void close() {
+            open.values().forEach(RestorationModel::close);
+        }
+    }
+
+    private int restoreOne(Models models, Path in, Path out) throws IOException {
         if (isNpyToNpy(in, out)) {
             HostTensor t = Npy.read(in);
             Modality m = modality(null, in);
+            RestorationModel restorer = models.forModality(m);
             int n = t.rank() == 2 ? 1 : (int) t.shape()[0];
             try (ProgressBar pb = progress(in, n)) {
                 HostTensor y = restorer.restore(t, m, listener(pb));
@@ -155,10 +177,12 @@ public final class RestoreCommand implements Callable<Integer> {
         }
         Volume v = VolumeFormats.read(in);
         Modality m = modality(v, in);
+        RestorationModel restorer = models.forModality(m);
         int n = ScanRestorer.sliceCount(v, axis);
         try (ProgressBar pb = progress(in, n)) {
             Volume y = restorer.restore(v, m, axis, listener(pb));
-            VolumeFormats.write(out, y, derivation);
+            // recorded in DICOM outputs (DerivationDescription): the weights this scan was restored with
+            VolumeFormats.write(out, y, dicom.apply(Derivation.restored(restorer.weights())));
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(in, e.getMessage());
         }

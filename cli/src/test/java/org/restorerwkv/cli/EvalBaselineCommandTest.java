@@ -47,7 +47,7 @@ class EvalBaselineCommandTest {
         TinyDatasets.writeNoisy(data, Modality.MRI, "test", 1, 1, 24, 24, 0, 4);
         Path report = tmp.resolve("r.csv");
         int rc = new CommandLine(new EvalCommand()).execute("--data", data.toString(), "--modalities", "mri,pet",
-                "--baseline", "gaussian", "--report", report.toString());
+                "--baseline", "gaussian", "--no-model", "--report", report.toString());
         assertEquals(0, rc);
         Map<String, double[]> m = means(report);
         assertEquals(4, m.size(), m.keySet().toString());
@@ -69,7 +69,7 @@ class EvalBaselineCommandTest {
         TinyDatasets.writeNoisy(data, Modality.PET, "test", 1, 1, 24, 24, 0.06, 2);
         Path report = tmp.resolve("r.csv");
         int rc = new CommandLine(new EvalCommand()).execute("--data", data.toString(), "--modalities", "pet",
-                "--baseline", "gaussian", "--sigmas", "0,0.25", "--report", report.toString());
+                "--baseline", "gaussian", "--no-model", "--sigmas", "0,0.25", "--report", report.toString());
         assertEquals(0, rc);
         assertEquals(0.25, means(report).get("PET/gaussian")[1]);
     }
@@ -80,12 +80,12 @@ class EvalBaselineCommandTest {
         TinyDatasets.writeNoisy(data, Modality.PET, "test", 1, 1, 8, 8, 0.06, 2);
         String[][] bad = {
             {"--data", data.toString(), "--modalities", "pet", "--baseline", "median"},
-            {"--data", data.toString(), "--modalities", "pet"},
-            {"--data", data.toString(), "--modalities", "pet", "--baseline", "gaussian", "--out", tmp.resolve("o").toString()},
-            {"--data", data.toString(), "--modalities", "pet", "--baseline", "gaussian"}, // no validation split
+            {"--data", data.toString(), "--modalities", "pet", "--no-model"},
+            {"--data", data.toString(), "--modalities", "pet", "--baseline", "gaussian", "--no-model", "--out", tmp.resolve("o").toString()},
+            {"--data", data.toString(), "--modalities", "pet", "--baseline", "gaussian", "--no-model"}, // no validation split
             {"--pred", data.toString(), "--target", data.toString(), "--modality", "pet", "--baseline", "gaussian"},
         };
-        String[] expected = {"median", "--weights", "--out", "validation", "--data"};
+        String[] expected = {"median", "--no-model", "--out", "validation", "--data"};
         for (int i = 0; i < bad.length; i++) {
             StringWriter err = new StringWriter();
             CommandLine cl = new CommandLine(new EvalCommand());

@@ -92,9 +92,23 @@ public final class RestorationModel implements AutoCloseable {
         return BuiltinModels.bundled().names();
     }
 
-    /** The built-in model used when none is named ({@code builtin:all-in-one-light}). */
+    /** The built-in model used when none is named and the modality is unknown ({@code builtin:all-in-one-light}). */
     public static String defaultWeights() {
         return Weights.specOrDefault(null);
+    }
+
+    /**
+     * The best bundled model for {@code modality}, as {@code builtin:NAME}: the model whose card
+     * declares itself the default for it ({@code "default_for"}), else {@link #defaultWeights()}
+     * (also for {@link Modality#NONE}). Today {@code builtin:mri-sr-synth-light} for MRI and
+     * {@code builtin:all-in-one-light} for CT and PET.
+     *
+     * @throws IllegalArgumentException when no model is bundled for it
+     * @throws IOException when a bundled model card cannot be read
+     */
+    public static String defaultWeights(Modality modality) throws IOException {
+        Objects.requireNonNull(modality, "modality");
+        return Weights.specOrDefault(null, modality);
     }
 
     /**

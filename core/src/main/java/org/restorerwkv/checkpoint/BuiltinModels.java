@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.restorerwkv.domain.Modality;
 import org.restorerwkv.io.ClasspathFiles;
 import org.restorerwkv.io.InvalidInputException;
 
@@ -21,7 +22,10 @@ public final class BuiltinModels {
     /** Resource folder of the models. */
     public static final String RESOURCE_DIR = "org/restorerwkv/models/";
 
-    /** The model used when no weights are given: the light all-in-one (CT, MRI, PET) model. */
+    /**
+     * The model used when no weights are given and no bundled card declares itself the default for
+     * the modality (see {@link #defaultSpec(Modality)}): the light all-in-one (CT, MRI, PET) model.
+     */
     public static final String DEFAULT = "all-in-one-light";
 
     private static final String WEIGHTS = ".safetensors";
@@ -107,6 +111,31 @@ public final class BuiltinModels {
                     + " is missing from this build): give --weights FILE or " + PREFIX + "NAME");
         }
         return PREFIX + DEFAULT;
+    }
+
+    /**
+     * The weights to use for {@code modality} when none are given: {@code builtin:NAME} of the
+     * bundled model whose card lists the modality in {@code default_for}, else {@link #defaultSpec()}
+     * (also for {@link Modality#NONE}).
+     *
+     * @throws IllegalArgumentException when two bundled cards claim the modality, or when none does
+     *     and the all-in-one model is not bundled
+     * @throws IOException when a bundled card cannot be read
+     */
+    public String defaultSpec(Modality modality) throws IOException {
+        String chosen = null;
+        if (modality != Modality.NONE) {
+            for (String name : names()) {
+                if (card(name).defaultFor().contains(modality)) {
+                    if (chosen != null) {
+                        throw new IllegalArgumentException("built-in models " + chosen + " and " + name
+                                + " both declare themselves the default for " + modality);
+                    }
+                    chosen = name;
+                }
+            }
+        }
+        return chosen != null ? PREFIX + chosen : defaultSpec();
     }
 
     private void require(String name) throws IOException {

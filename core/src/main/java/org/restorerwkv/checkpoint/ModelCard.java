@@ -19,11 +19,17 @@ import org.restorerwkv.model.ModelConfig;
 /**
  * What a built-in model is and how it was made: a free-form JSON object of which only
  * {@code name}, {@code config} (a named configuration, "light" or "default", or the config object)
- * and {@code modalities} (e.g. ["CT", "MRI", "PET"]) are read; every other field (tasks, data and
+ * and {@code modalities} (e.g. ["CT", "MRI", "PET"]) are read, and the optional {@code default_for}
+ * (the modalities, among its own, for which the model is used when no weights are named, e.g.
+ * ["MRI"]; see {@link BuiltinModels#defaultSpec(Modality)}); every other field (tasks, data and
  * their licences, degradations, training command, iterations, wall time, metrics...) is shown as
  * written.
  */
-public record ModelCard(String name, ModelConfig config, List<Modality> modalities, JsonObject json) {
+public record ModelCard(String name, ModelConfig config, List<Modality> modalities, List<Modality> defaultFor,
+        JsonObject json) {
+
+    /** The card field naming the modalities a model is the default for. */
+    public static final String DEFAULT_FOR = "default_for";
 
     /** Reads and checks a card. */
     public static ModelCard read(Path file) throws IOException {
@@ -56,7 +62,25 @@ public record ModelCard(String name, ModelConfig config, List<Modality> modaliti
                 }
                 modalities.add(mod);
             }
-            return new ModelCard(name, config, List.copyOf(modalities), o);
+            List<Modality> defaultFor = new ArrayList<>();
+            JsonElement d = o.get(DEFAULT_FOR);
+            if (d != null) {
+                if (!d.isJsonArray()) {
+                    throw new IllegalArgumentException("\"" + DEFAULT_FOR + "\" must be a list of modalities such as [\"MRI\"]");
+                }
+                for (JsonElement x : d.getAsJsonArray()) {
+                    Modality mod = Modality.parse(x.getAsString());
+                    if (!modalities.contains(mod)) {
+                        throw new IllegalArgumentException("\"" + DEFAULT_FOR + "\" names " + mod
+                                + ", which is not among the model's modalities " + modalities);
+                    }
+                    if (defaultFor.contains(mod)) {
+                        throw new IllegalArgumentException("\"" + DEFAULT_FOR + "\" names " + mod + " twice");
+                    }
+                    defaultFor.add(mod);
+                }
+            }
+            return new ModelCard(name, config, List.copyOf(modalities), List.copyOf(defaultFor), o);
         } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException | JsonParseException e) {
             throw new InvalidInputException(file, "bad model card: " + e.getMessage());
         }
@@ -68,10 +92,11 @@ public record ModelCard(String name, ModelConfig config, List<Modality> modaliti
      */
     public List<String> summary() {
         List<String> lines = new ArrayList<>();
-        lines.add(name + ": " + config + ", modalities " + modalities);
+        lines.add(name + ": " + config + ", modalities " + modalities
+                + (defaultFor.isEmpty() ? "" : ", default for " + defaultFor));
         for (Map.Entry<String, JsonElement> e : json.entrySet()) {
             String k = e.getKey();
-            if (k.equals("name") || k.equals("config") || k.equals("modalities")) {
+            if (k.equals("name") || k.equals("config") || k.equals("modalities") || k.equals(DEFAULT_FOR)) {
                 continue;
             }
             if (e.getValue().isJsonObject()) {

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.restorerwkv.domain.IntensityScaling;
+import org.restorerwkv.domain.Modality;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.model.ModelConfig;
@@ -42,6 +43,14 @@ public final class Weights {
      */
     public static String specOrDefault(String spec) {
         return spec != null ? spec : BuiltinModels.bundled().defaultSpec();
+    }
+
+    /**
+     * The weights argument to use for {@code modality}: {@code spec} when given, else the bundled
+     * default for the modality ({@link BuiltinModels#defaultSpec(Modality)}).
+     */
+    public static String specOrDefault(String spec, Modality modality) throws IOException {
+        return spec != null ? spec : BuiltinModels.bundled().defaultSpec(modality);
     }
 
     /** The model a weights argument (file or {@code builtin:NAME}) describes, as {@link #loadModel(Path, ModelConfig, NDManager)}. */

@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.restorerwkv.degrade.MriKspace;
+import org.restorerwkv.degrade.MriSynth;
 import org.restorerwkv.degrade.PetLowCount;
 import org.restorerwkv.degrade.Seeds;
 import org.restorerwkv.io.AtomicFiles;
@@ -117,6 +119,7 @@ public final class DatasetBuilder {
     private final int threads;
     private final double minContent;
     private final int[] trainAxes;
+    private final int synthVariants;
 
     /**
      * @param simulation the degradation (ct-lowdose, mri-sr or pet-lowcount)
@@ -146,6 +149,24 @@ public final class DatasetBuilder {
      */
     public DatasetBuilder(Simulation simulation, Simulation phantom, double[] fractions, long seed, Format format,
             int threads, double minContent, int[] trainAxes) {
+        this(simulation, phantom, fractions, seed, format, threads, minContent, trainAxes, 0);
+    }
+
+    /**
+     * @param synthVariants mri-sr only: besides its real pair, each train scan view gets this many
+     *     contrast- and shape-randomized pairs {@code STEM.synthK} (k = 1..synthVariants): the HQ is
+     *     {@link MriSynth} of the view ({@value #SYNTH_CLASSES} intensity classes fitted on the
+     *     scan), the LQ its degradation. Validation and test stay real.
+     */
+    public DatasetBuilder(Simulation simulation, Simulation phantom, double[] fractions, long seed, Format format,
+            int threads, double minContent, int[] trainAxes, int synthVariants) {
+        if (synthVariants < 0 || synthVariants > 64) {
+            throw new IllegalArgumentException("synthetic variants must be in 0..64, got " + synthVariants);
+        }
+        if (synthVariants > 0 && !simulation.task().equals(MriKspace.TASK)) {
+            throw new IllegalArgumentException("synthetic variants need task " + MriKspace.TASK + ", not "
+                    + simulation.task());
+        }
         if (trainAxes.length == 0 || Arrays.stream(trainAxes).distinct().count() != trainAxes.length
                 || Arrays.stream(trainAxes).anyMatch(a -> a < 0 || a > 2)) {
             throw new IllegalArgumentException("train axes must be distinct values of 0, 1, 2, got "
@@ -174,7 +195,11 @@ public final class DatasetBuilder {
         this.threads = threads;
         this.minContent = minContent;
         this.trainAxes = trainAxes.clone();
+        this.synthVariants = synthVariants;
     }
+
+    /** Intensity classes of the synthetic variants' tissue model. */
+    public static final int SYNTH_CLASSES = 6;
 
     /** Parses "0.8,0.1,0.1" (three fractions; "a/b" accepted). */
     public static double[] parseSplit(String spec) {
@@ -375,11 +400,13 @@ public final class DatasetBuilder {
         Map<String, Scan> files = new LinkedHashMap<>();
         for (Assigned a : scans) {
             for (int axis : axes(a.split())) {
-                String file = pairStem(a.scan(), axis) + format.extension();
-                Scan before = files.put(a.split() + "/" + file, a.scan());
-                if (before != null) {
-                    throw new InvalidInputException(a.scan().source(), "scans '" + before.name() + "' and '"
-                            + a.scan().name() + "' would both be written as " + file + " in " + a.split());
+                for (int variant = 0; variant <= variants(a.split()); variant++) {
+                    String file = pairStem(a.scan(), axis) + synthSuffix(variant) + format.extension();
+                    Scan before = files.put(a.split() + "/" + file, a.scan());
+                    if (before != null) {
+                        throw new InvalidInputException(a.scan().source(), "scans '" + before.name() + "' and '"
+                                + a.scan().name() + "' would both be written as " + file + " in " + a.split());
+                    }
                 }
             }
         }
@@ -404,6 +431,14 @@ public final class DatasetBuilder {
         return new Result(modalityDir, manifest, entries, counts);
     }
 
+    private int variants(String split) {
+        return split.equals(Split.TRAIN.folderName()) ? synthVariants : 0;
+    }
+
+    private static String synthSuffix(int variant) {
+        return variant == 0 ? "" : ".synth" + variant;
+    }
+
     private int[] axes(String split) {
         return split.equals(Split.TRAIN.folderName()) ? trainAxes : new int[] {0};
     }
@@ -417,18 +452,34 @@ public final class DatasetBuilder {
     private List<Entry> write(Scan s, String part, Path tree) throws IOException {
         Volume stored = VolumeFormats.read(s.source());
         List<Entry> out = new ArrayList<>();
+        MriSynth synth = null;
+        if (variants(part) > 0) {
+            try {
+                synth = MriSynth.fit(stored.voxels(), SYNTH_CLASSES);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidInputException(s.source(), e.getMessage());
+            }
+        }
         for (int axis : axes(part)) {
-            out.add(write(s, stored.resliced(axis), axis, part, tree));
+            Volume view = stored.resliced(axis);
+            out.add(write(s, view, axis, 0, part, tree));
+            for (int variant = 1; variant <= variants(part); variant++) {
+                // the variant's own seed, so that adding variants leaves the earlier ones as they were
+                long synthSeed = scanSeed(seed, s.name() + "#axis" + axis + "#synth" + variant);
+                Volume hq = Simulation.apply(view, synth::apply, synthSeed, threads, s.source());
+                out.add(write(s, hq, axis, variant, part, tree));
+            }
         }
         return out;
     }
 
-    private Entry write(Scan s, Volume hq, int axis, String part, Path tree) throws IOException {
+    private Entry write(Scan s, Volume hq, int axis, int variant, String part, Path tree) throws IOException {
         if (phantom != null) {
             hq = Simulation.apply(hq, bind(phantom, hq, s).op(), 0, threads, s.source());
         }
-        // axis 0 keeps the seed simulate --seed would use; other views get their own noise
-        long scanSeed = scanSeed(seed, axis == 0 ? s.name() : s.name() + "#axis" + axis);
+        // axis 0 keeps the seed simulate --seed would use; other views and variants get their own noise
+        String key = s.name() + (axis == 0 ? "" : "#axis" + axis) + (variant == 0 ? "" : "#synth" + variant + "#lq");
+        long scanSeed = scanSeed(seed, key);
         Simulation.Bound bound = bind(simulation, hq, s);
         Volume lq = Simulation.apply(hq, bound.op(), scanSeed, threads, s.source());
         // cropped after the degradation, so that slice k keeps the noise of simulate's slice k
@@ -437,13 +488,14 @@ public final class DatasetBuilder {
             hq = slices(hq, range[0], range[1]);
             lq = slices(lq, range[0], range[1]);
         }
-        String file = pairStem(s, axis) + format.extension();
+        String file = pairStem(s, axis) + synthSuffix(variant) + format.extension();
         Path dir = tree.resolve(part);
         VolumeFormats.write(dir.resolve("HQ").resolve(file), hq);
-        VolumeFormats.write(dir.resolve("LQ").resolve(file), lq,
-                org.restorerwkv.io.dicom.Derivation.simulated(bound.description()));
+        String description = variant == 0 ? bound.description()
+                : "mri-synth variant " + variant + " (" + SYNTH_CLASSES + " intensity classes), then " + bound.description();
+        VolumeFormats.write(dir.resolve("LQ").resolve(file), lq, org.restorerwkv.io.dicom.Derivation.simulated(description));
         return new Entry(s.name(), file, part, scanSeed, new int[] {hq.depth(), hq.height(), hq.width()},
-                range, bound.description(), axis);
+                range, description, axis);
     }
 
     /**
@@ -531,6 +583,10 @@ public final class DatasetBuilder {
         }
         m.put("min_content", minContent);
         m.put("train_axes", trainAxes);
+        if (synthVariants > 0) {
+            m.put("synth_variants", synthVariants);
+            m.put("synth", MriSynth.describe(SYNTH_CLASSES));
+        }
         List<Map<String, Object>> scans = new ArrayList<>();
         for (Entry e : entries) {
             Map<String, Object> s = new LinkedHashMap<>();

