@@ -2,6 +2,7 @@ package org.restorerwkv.api;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -54,13 +55,19 @@ public final class RestorationModel implements AutoCloseable {
         this.card = BuiltinModels.isBuiltin(spec) ? BuiltinModels.bundled().card(spec.substring(BuiltinModels.PREFIX.length())) : null;
         this.scaling = Weights.scalingOf(file);
         this.identity = identityOf(spec, file);
-        NDManager m = NDManager.newBaseManager(b.device);
+        NDManager m = NDManager.newBaseManager(b.device); // starts the engine if it is not yet running
+        // libtorch's grad mode is per thread and on in every thread but the engine's first one: the
+        // load's in-place copies into the parameters must not be recorded, from whichever thread
+        boolean grad = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
         try {
             this.network = Weights.loadModel(file, b.config, m);
             this.restorer = new ScanRestorer(new Restorer(network, m, b.batchSize, b.tile, b.overlap), scaling);
         } catch (IOException | RuntimeException e) {
             m.close();
             throw e;
+        } finally {
+            JniUtils.setGradMode(grad);
         }
         this.manager = m;
     }

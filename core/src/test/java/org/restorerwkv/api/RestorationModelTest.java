@@ -70,6 +70,26 @@ class RestorationModelTest {
     }
 
     @Test
+    void aModelLoadedOnAnotherThreadRestoresLikeOneLoadedHere() throws Exception {
+        float[] in = slices()[0];
+        float[] here;
+        try (RestorationModel model = RestorationModel.load("builtin:all-in-one-light")) {
+            here = model.restoreSlice(in, SIDE, SIDE, Modality.CT);
+        }
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            float[] there = pool.submit(() -> {
+                try (RestorationModel model = RestorationModel.load("builtin:all-in-one-light")) {
+                    return model.restoreSlice(in, SIDE, SIDE, Modality.CT);
+                }
+            }).get();
+            assertArrayEquals(here, there);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void loadReadsScalingAndCardFromTheWeights() throws Exception {
         try (RestorationModel model = RestorationModel.load("builtin:mri-sr-light")) {
             assertEquals(IntensityScaling.MRI_PERCENTILE, model.scaling());
