@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             ErfCommand.class,
             TrainCommand.class,
             EvalCommand.class,
+            SparkCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
