@@ -1,5 +1,6 @@
 package org.restorerwkv.spark;
 
+import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
@@ -40,7 +41,17 @@ final class ExecutorModel {
         List<Object> key = List.of(o.weights(), o.batch(), o.tile(), o.overlap());
         RestorationModel m = MODELS.get(key);
         if (m == null) {
-            m = RestorationModel.builder(o.weights()).batchSize(o.batch()).tiling(o.tile(), o.overlap()).build();
+            // libtorch's grad mode is per thread, off only in the thread that started the engine; loading
+            // from another thread (a task thread of a JVM whose engine some other code started, as in
+            // local mode) fails with "a leaf Variable that requires grad is being used in an in-place
+            // operation" - so load with it off, as Restorer does for its passes
+            boolean grad = JniUtils.isGradMode();
+            JniUtils.setGradMode(false);
+            try {
+                m = RestorationModel.builder(o.weights()).batchSize(o.batch()).tiling(o.tile(), o.overlap()).build();
+            } finally {
+                JniUtils.setGradMode(grad);
+            }
             MODELS.put(key, m);
         }
         return m;

@@ -38,7 +38,7 @@ final class Archive {
     final String corrupt;
     final String corruptLine;
 
-    /** {@code extraVolumes} more NIfTI volumes of {@code extraDepth} 64 x 64 slices each. */
+    /** {@code extraVolumes} more NIfTI volumes of {@code extraDepth} 32 x 32 slices each. */
     Archive(Path root, int extraVolumes, int extraDepth) throws IOException {
         this.root = root;
         this.inputs = Files.createDirectories(root.resolve("archive"));
@@ -49,7 +49,7 @@ final class Archive {
         Files.createDirectories(npy.getParent());
         Npy.write(npy, volume(rnd, 2, 40, 48).toHostTensor());
         for (int i = 0; i < extraVolumes; i++) {
-            write(String.format("p3/vol%02d.nii", i), volume(rnd, extraDepth, 64, 64));
+            write(String.format("p3/vol%02d.nii", i), volume(rnd, extraDepth, 32, 32));
         }
         corrupt = "p2/bad.nii";
         Path bad = inputs.resolve(corrupt);
@@ -97,7 +97,7 @@ final class Archive {
         return Volume.of(d, h, w, v, new double[] {0.8, 0.8, 2.0});
     }
 
-    /** The restore command in this JVM, one thread; returns what it printed on stderr. */
+    /** The restore command in this JVM, one thread; returns the error line it printed, or "". */
     private static String restore(Path in, Path out) {
         PrintStream old = System.err;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -108,8 +108,8 @@ final class Archive {
         } finally {
             System.setErr(old);
         }
-        return buf.toString(StandardCharsets.UTF_8).lines()
-                .filter(l -> !l.startsWith("restored ") && !l.startsWith("weights: ") && !l.isBlank())
+        // restore's own lines (its error line), not the loggers' (Spark's log4j2 binding is on this class path)
+        return buf.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("restore-rwkv "))
                 .reduce((a, b) -> a + "\n" + b).orElse("");
     }
 
