@@ -1,5 +1,6 @@
 package org.restorerwkv.spark;
 
+import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.util.HashMap;
@@ -45,6 +46,7 @@ final class ExecutorModel {
             // from another thread (a task thread of a JVM whose engine some other code started, as in
             // local mode) fails with "a leaf Variable that requires grad is being used in an in-place
             // operation" - so load with it off, as Restorer does for its passes
+            Engine.getEngine("PyTorch"); // started (libtorch loaded) before its grad mode is read
             boolean grad = JniUtils.isGradMode();
             JniUtils.setGradMode(false);
             try {

@@ -14,7 +14,8 @@ import java.util.stream.Stream;
  * The main class of restore-rwkv-spark.jar (what {@code restore-rwkv spark} runs): spark-submit of
  * {@link RestoreJob} from this module's build, without a Spark installation. The spark-submit options
  * below go to Spark, everything else to the job. It adds what the job needs: the libraries in
- * {@code lib/} next to this jar as {@code --jars} for a cluster (a local master has them already),
+ * {@code lib/} next to this jar as {@code --jars} for a cluster (not for a local master, which has
+ * them already, nor when spark.executor.extraClassPath says where the executors find them),
  * and the executors' Java options (the vector module, offline DJL). The jar's manifest opens the JDK
  * packages Spark needs on Java 17 (attribute Add-Opens; {@code restore-rwkv spark} turns it into
  * {@code --add-opens} options of the driver's JVM).
@@ -47,6 +48,7 @@ public final class Submit {
         List<String> job = new ArrayList<>();
         String master = null;
         boolean executorOptions = false;
+        boolean executorClassPath = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
@@ -58,6 +60,7 @@ public final class Submit {
                     master = value;
                 }
                 executorOptions |= name.equals("--conf") && value.startsWith("spark.executor.extraJavaOptions=");
+                executorClassPath |= name.equals("--conf") && value.startsWith("spark.executor.extraClassPath=");
             } else {
                 job.add(a);
             }
@@ -72,7 +75,7 @@ public final class Submit {
             out.add("--conf");
             out.add("spark.executor.extraJavaOptions=" + EXECUTOR_JAVA_OPTIONS);
         }
-        if (!master.startsWith("local") && libs != null && Files.isDirectory(libs)) {
+        if (!master.startsWith("local") && !executorClassPath && libs != null && Files.isDirectory(libs)) {
             try (Stream<Path> s = Files.list(libs)) {
                 String jars = s.filter(p -> p.toString().endsWith(".jar")).sorted().map(Path::toString)
                         .collect(Collectors.joining(","));

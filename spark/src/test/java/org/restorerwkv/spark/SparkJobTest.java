@@ -88,8 +88,9 @@ class SparkJobTest {
         Path out = tmp.resolve("out-cluster");
         try {
             String master = startMaster();
-            Process keep = startWorker(master, 1);
-            Process doomed = startWorker(master, 2);
+            List<Process> workers = startWorkers(master, 2);
+            Process keep = workers.get(0);
+            Process doomed = workers.get(1);
             SparkConf conf = new SparkConf().setMaster(master).setAppName("restore-rwkv-cluster-test")
                     .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1")
                     .set("spark.driver.bindAddress", "127.0.0.1").set("spark.executor.memory", "1g")
@@ -126,6 +127,15 @@ class SparkJobTest {
                 assertEquals(before, after, "a re-run rewrites nothing");
                 assertTrue(keep.isAlive());
             }
+        } catch (Throwable t) {
+            try (Stream<Path> logs = Files.list(tmp)) {
+                for (Path log : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
+                    List<String> lines = Files.readAllLines(log);
+                    System.err.println("---- " + log.getFileName() + "\n"
+                            + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
+                }
+            }
+            throw t;
         } finally {
             for (Process p : started) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -199,30 +209,60 @@ class SparkJobTest {
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
+        if (job.isDone()) {
+            job.join(); // the job's own failure, if it failed
+        }
         throw new AssertionError("no output appeared while the job ran" + (job.isDone() ? " (it ended)" : ""));
     }
 
     private String startMaster() throws IOException, InterruptedException {
         Pattern url = Pattern.compile("Starting Spark master at (spark://127\\.0\\.0\\.1:\\d+)");
-        return launch("org.apache.spark.deploy.master.Master", List.of("--host", "127.0.0.1", "--port", "0",
-                "--webui-port", "0"), Map.of(), url, "master");
+        return startMasterAndWait(url);
     }
 
-    private Process startWorker(String master, int n) throws IOException, InterruptedException {
+    /** Starts {@code n} Workers at once and waits until each has registered with the Master. */
+    private List<Process> startWorkers(String master, int n) throws IOException, InterruptedException {
         Path home = Files.createDirectories(tmp.resolve("spark-home/jars")).getParent();
-        Path work = Files.createDirectories(tmp.resolve("worker-" + n));
-        // Spark's executor launcher looks for SPARK_HOME/jars; the executors' classes come from
-        // spark.executor.extraClassPath (this JVM's class path)
-        launch("org.apache.spark.deploy.worker.Worker", List.of("--host", "127.0.0.1", "--cores", "1", "--memory",
-                "1536m", "--webui-port", "0", "--work-dir", work.toString(), master),
-                Map.of("SPARK_HOME", home.toString(), "SPARK_SCALA_VERSION", "2.13"),
-                Pattern.compile("(Successfully registered with master)"), "worker-" + n);
-        return started.get(started.size() - 1);
+        List<CountDownLatch> ready = new ArrayList<>();
+        List<Process> workers = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            Path work = Files.createDirectories(tmp.resolve("worker-" + i));
+            // Spark's executor launcher looks for SPARK_HOME/jars; the executors' classes come from
+            // spark.executor.extraClassPath (this JVM's class path)
+            CountDownLatch seen = new CountDownLatch(1);
+            workers.add(launch("org.apache.spark.deploy.worker.Worker", List.of("--host", "127.0.0.1", "--cores", "1",
+                    "--memory", "1536m", "--webui-port", "0", "--work-dir", work.toString(), master),
+                    Map.of("SPARK_HOME", home.toString(), "SPARK_SCALA_VERSION", "2.13"),
+                    Pattern.compile("(Successfully registered with master)"), "worker-" + i, seen, new AtomicReference<>()));
+            ready.add(seen);
+        }
+        for (int i = 0; i < n; i++) {
+            await(ready.get(i), "worker-" + (i + 1));
+        }
+        return workers;
     }
 
-    /** Starts a Spark daemon with this JVM's class path and waits (bounded) for its line matching {@code ready}. */
-    private String launch(String mainClass, List<String> args, Map<String, String> env, Pattern ready, String name)
-            throws IOException, InterruptedException {
+    private String startMasterAndWait(Pattern url) throws IOException, InterruptedException {
+        CountDownLatch seen = new CountDownLatch(1);
+        AtomicReference<String> match = new AtomicReference<>();
+        launch("org.apache.spark.deploy.master.Master", List.of("--host", "127.0.0.1", "--port", "0", "--webui-port", "0"),
+                Map.of(), url, "master", seen, match);
+        await(seen, "master");
+        return match.get();
+    }
+
+    private static void await(CountDownLatch seen, String name) throws IOException, InterruptedException {
+        if (!seen.await(3, TimeUnit.MINUTES)) {
+            throw new AssertionError(name + " did not start; its log: " + Files.readString(tmp.resolve(name + ".log")));
+        }
+    }
+
+    /**
+     * Starts a Spark daemon with this JVM's class path; {@code seen} counts down at its first line
+     * matching {@code ready}, whose group 1 goes to {@code match}. Its output goes to NAME.log.
+     */
+    private Process launch(String mainClass, List<String> args, Map<String, String> env, Pattern ready, String name,
+            CountDownLatch seen, AtomicReference<String> match) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx256m");
@@ -240,8 +280,6 @@ class SparkJobTest {
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         Process p = pb.start();
         started.add(p);
-        CountDownLatch seen = new CountDownLatch(1);
-        AtomicReference<String> match = new AtomicReference<>();
         Path log = tmp.resolve(name + ".log");
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -260,9 +298,6 @@ class SparkJobTest {
         }, name + "-log");
         reader.setDaemon(true);
         reader.start();
-        if (!seen.await(2, TimeUnit.MINUTES)) {
-            throw new AssertionError(name + " did not start; its log: " + Files.readString(log));
-        }
-        return match.get();
+        return p;
     }
 }
