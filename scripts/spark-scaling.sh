@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput of the Spark job (docs/spark.md) on a standalone cluster on this machine: a Master and
 # W Workers of one core each on 127.0.0.1, started from Spark's own classes in spark/target, for
-# W = 1 and 2; the job restores 40 single-slice CT scans (copies of the 128 x 128 test slice
+# W = 1 and 2; the job restores a manifest of 40 single-slice CT scans (copies of the 128 x 128 test slice
 # CT_small.dcm, --modality auto reads CT) with the built-in light model, one thread per task.
 # Prints, per W: the job's wall time and slices/s (from its summary line: executor start and model
 # loading included) and the median seconds per scan from the results table (steady state, one slice).
@@ -22,7 +22,9 @@ opens=$(unzip -p "$target/restore-rwkv-spark.jar" META-INF/MANIFEST.MF | tr -d '
   | sed -n 's/^Add-Opens: //p')
 jvm=(-Xmx512m); for o in $opens; do jvm+=("--add-opens=$o=ALL-UNNAMED"); done
 mkdir -p "$work/in" "$work/spark-home/jars"
+# a manifest: a folder of single DICOM files would be walked as one series
 for i in $(seq -w 1 "$copies"); do cp "$repo/core/src/test/resources/io/CT_small.dcm" "$work/in/ct$i.dcm"; done
+(cd "$work" && ls in/*.dcm) > "$work/manifest.txt"
 
 pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; pids=(); }
@@ -48,8 +50,8 @@ for w in ${WORKERS:-1 2}; do
     --conf spark.cores.max="$w" --conf spark.driver.host=127.0.0.1 \
     --conf "spark.executor.extraClassPath=$cp" \
     --conf "spark.executor.extraJavaOptions=--add-modules jdk.incubator.vector -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1" \
-    --input-dir "$work/in" --output "$work/out$w" --results "$work/out$w.csv" > "$log/job.log" 2>&1 || true
-  summary=$(grep '^restore-rwkv spark:' "$log/job.log" || { tail -20 "$log/job.log" >&2; exit 1; })
+    --manifest "$work/manifest.txt" --output "$work/out$w" --results "$work/out$w.csv" > "$log/job.log" 2>&1 || true
+  summary=$(grep '^restore-rwkv spark: [0-9]* scan' "$log/job.log") || { tail -20 "$log/job.log" >&2; exit 1; }
   median=$(tail -n +2 "$work/out$w.csv" | awk -F, '$3=="restored"{print $5}' | sort -n \
     | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
   echo "workers=$w $summary"
