@@ -26,10 +26,11 @@ import picocli.CommandLine.Option;
  * what happens on failures and re-runs.
  */
 @Command(name = "restore-rwkv spark", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Restore every scan of a manifest or a folder on a Spark cluster. Inputs and outputs are",
-            "paths or URIs on any Hadoop file system (local, hdfs://, s3a://). Each output keeps its input's",
-            "relative path and format under OUT; scans whose output exists are skipped. Exit status 1 when a",
-            "scan failed (its row in the results table says why)."})
+        description = {"Restore every scan of a manifest or a folder on a Spark cluster. Inputs and",
+            "outputs are paths or URIs on any Hadoop file system (local, hdfs://, s3a://).",
+            "Each output keeps its input's relative path and format under OUT; scans whose",
+            "output exists are skipped. Exit status 1 when a scan failed (its row in the",
+            "results table says why)."})
 public final class RestoreJob implements Callable<Integer> {
 
     /** The job's temporary folder under the output root; outputs are renamed out of it when complete. */
