@@ -75,8 +75,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--weights", paramLabel = "FILE|builtin:NAME", description = "Weights of the --cold restores (default: the built-in default model).")
     String weights;
 
-    @Option(names = "--memory", description = "Peak memory of a whole-slice pass per size, each in a fresh process,"
-            + " against the estimate that --tile auto uses.")
+    @Option(names = "--memory", description = "Memory of --repeat whole-slice passes per size, each size in a fresh process"
+            + " (peak RSS, and Java heap kept after a full collection), against the estimate that --tile auto uses.")
     boolean memory;
 
     @Option(names = "--memory-probe", hidden = true, paramLabel = "SIZE", description = "Internal: one --memory process.")
@@ -233,11 +233,11 @@ public final class BenchCommand implements Callable<Integer> {
             probe.add("--memory-probe");
             System.out.printf(Locale.ROOT, "config %s (%s), batch %d: peak memory of a whole-slice pass (fresh process per size,"
                     + " %d passes; rise over a 16 x 16 slice's process) vs the estimate of --tile auto%n", config, c, batch, repeat);
-            System.out.println("  size  peak RSS MB  retained heap MB  estimated MB  estimated/peak RSS");
+            System.out.println("  size  peak RSS MB  retained heap MB  estimated MB  estimated/retained");
             List<Map<String, Object>> list = new ArrayList<>();
             for (Bench.Memory m : Bench.memory(c, sizes, batch, probe, log, m ->
                     System.out.printf(Locale.ROOT, "  %4d  %11.0f  %16.0f  %12.0f  %18.2f%n", m.size(), m.peakRssMb(),
-                            m.retainedHeapMb(), m.estimatedMb(), m.estimatedMb() / m.peakRssMb()))) {
+                            m.retainedHeapMb(), m.estimatedMb(), m.estimatedMb() / m.retainedHeapMb()))) {
                 Map<String, Object> o = new LinkedHashMap<>();
                 o.put("size", m.size());
                 o.put("batch", m.batch());

@@ -104,6 +104,11 @@ public final class RestoreCommand implements Callable<Integer> {
             return t;
         });
         Future<RestorationModel> loading = loader.submit(() -> {
+            if (debugTiming) {
+                model.applyThreads(); // before the engine reads them
+                ai.djl.engine.Engine.getInstance();
+                timing("libtorch started");
+            }
             RestorationModel m = model.open(batch, tilePx, overlap, budget);
             timing("model loaded");
             return m;

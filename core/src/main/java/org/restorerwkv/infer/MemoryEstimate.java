@@ -10,9 +10,12 @@ import org.restorerwkv.model.ModelConfig;
  * <p>The inference fast path keeps its activations in per-thread reusable arrays on the Java heap
  * (model/HostBuffers) plus libtorch temporaries of at most a few MB, so the peak grows with the
  * padded pixels times the widest activations, which scale with {@code dim}. The constants are
- * fitted to the peak resident memory measured by {@code restore-rwkv bench --memory} (a fresh
- * process per size, peak RSS minus that of a 16 x 16 slice), rounded up so that the estimate
- * bounds what was measured; docs/performance.md lists the measured against the estimated values.
+ * fitted to {@code restore-rwkv bench --memory} (a fresh process per size): they bound the Java
+ * heap a pass leaves in use after a full collection (its reusable buffers, which grow to the
+ * largest pass) over that of a 16 x 16 slice; docs/performance.md lists measured and estimated
+ * values. A fresh process's peak RSS rises more, by garbage the heap grows for (the vector
+ * kernels allocate until the JIT has compiled them) that a smaller heap would have collected, so
+ * the estimate is of what a pass needs, and the budget is a share of the maximum heap.
  */
 public final class MemoryEstimate {
 
