@@ -23,6 +23,8 @@ public final class MemoryEstimate {
     static final double BYTES_PER_PIXEL_PER_DIM = 4.0 * 32;
     /** Bytes per padded pixel independent of dim: input, output, padding copies. */
     static final double BYTES_PER_PIXEL = 4.0 * 8;
+    /** Bytes per pass independent of its size: buffers of the weights' shapes, libtorch's row chunks. */
+    static final long FIXED_BYTES = 16L << 20;
 
     private MemoryEstimate() {}
 
@@ -30,7 +32,7 @@ public final class MemoryEstimate {
     public static long passBytes(ModelConfig c, int nb, int h, int w) {
         double pixels = (double) nb * Padding.roundUp(h, Restorer.MULTIPLE) * Padding.roundUp(w, Restorer.MULTIPLE);
         double perPixel = BYTES_PER_PIXEL_PER_DIM * c.dim() + BYTES_PER_PIXEL * (c.inpChannels() + c.outChannels());
-        return (long) Math.ceil(pixels * perPixel);
+        return FIXED_BYTES + (long) Math.ceil(pixels * perPixel);
     }
 
     /**
