@@ -2,6 +2,7 @@ package org.restorerwkv.api;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -58,6 +59,10 @@ public final class RestorationModel implements AutoCloseable {
         this.scaling = Weights.scalingOf(file);
         this.identity = identityOf(spec, file);
         NDManager m = NDManager.newBaseManager(b.device);
+        // libtorch's grad mode is per thread and on in every thread but the one that started the
+        // engine: loading on such a thread (e.g. while the caller reads a scan) must not record a graph
+        boolean grad = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
         try {
             this.network = Weights.loadModel(file, b.config, m);
             this.slices = new Restorer(network, m, b.batchSize, b.tile, b.overlap,
@@ -66,6 +71,8 @@ public final class RestorationModel implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             m.close();
             throw e;
+        } finally {
+            JniUtils.setGradMode(grad);
         }
         this.manager = m;
     }
