@@ -97,18 +97,18 @@ public final class RestoreCommand implements Callable<Integer> {
         List<Path[]> jobs = jobs();
         long t0 = System.nanoTime();
         int slices = 0;
-        // the weights load (and libtorch starts) while the first scan is read
+        // the weights load while the first scan is read
         ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "restore-rwkv-model-load");
             t.setDaemon(true);
             return t;
         });
+        // libtorch starts on this thread: grad mode is off only on the thread that started the
+        // engine, and later commands in the same JVM run on this one
+        model.applyThreads(); // before the engine reads them
+        ai.djl.engine.Engine.getInstance();
+        timing("libtorch started");
         Future<RestorationModel> loading = loader.submit(() -> {
-            if (debugTiming) {
-                model.applyThreads(); // before the engine reads them
-                ai.djl.engine.Engine.getInstance();
-                timing("libtorch started");
-            }
             RestorationModel m = model.open(batch, tilePx, overlap, budget);
             timing("model loaded");
             return m;
