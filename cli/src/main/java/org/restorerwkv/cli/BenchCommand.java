@@ -2,6 +2,8 @@ package org.restorerwkv.cli;
 
 import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,7 +12,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.restorerwkv.bench.Bench;
+import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.io.AtomicFiles;
+import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.io.Npy;
 import org.restorerwkv.model.ModelConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -63,13 +68,38 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Restorations before the N of --leak, while RSS settles (default: ${DEFAULT-VALUE}); both are summarized.")
     int leakWarmup;
 
+    @Option(names = "--cold", description = "Cold start: --repeat fresh processes, each a `restore` of one random CT slice"
+            + " of each size (.npy, --weights, default the built-in light model) end to end; median and spread.")
+    boolean cold;
+
+    @Option(names = "--weights", paramLabel = "FILE|builtin:NAME", description = "Weights of the --cold restores (default: the built-in default model).")
+    String weights;
+
+    @Option(names = "--memory", description = "Memory of --repeat whole-slice passes per size, each size in a fresh process"
+            + " (peak RSS, and Java heap kept after a full collection), against the estimate that --tile auto uses.")
+    boolean memory;
+
+    @Option(names = "--memory-probe", hidden = true, paramLabel = "SIZE", description = "Internal: one --memory process.")
+    Integer memoryProbe;
+
     @Override
     public Integer call() throws Exception {
         ModelOptions.applyThreads(threads); // read by the PyTorch engine when it starts, which is below
         if (repeat < 1 || warmup < 0 || batch < 1) {
             throw new IllegalArgumentException("--repeat >= 1, --warmup >= 0 and --batch >= 1 required");
         }
+        if (cold) {
+            return cold();
+        }
+        if (memory) {
+            return memory();
+        }
         try (NDManager manager = NDManager.newBaseManager()) {
+            if (memoryProbe != null) {
+                double[] m = Bench.memoryProbe(ModelConfig.resolve(config), memoryProbe, batch, repeat, manager);
+                System.out.println(Bench.PEAK_LINE + m[0] + " " + m[1]);
+                return 0;
+            }
             int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
             if (wkv) {
                 double[] t = Bench.wkv(tokens, channels, warmup, repeat, manager);
@@ -139,5 +169,94 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Options of this command that a child process repeats. */
+    private List<String> childThreads() {
+        return threads == null ? List.of() : List.of("--threads", threads.toString());
+    }
+
+    private int cold() throws Exception {
+        Path dir = Files.createTempDirectory("restore-rwkv-cold");
+        try {
+            String w = weights != null ? weights : Weights.specOrDefault(null);
+            System.out.printf(Locale.ROOT, "cold start: `restore` of one CT slice (.npy) with %s in %d fresh processes per size,"
+                    + " %s threads%n", w, repeat, threads != null ? threads.toString() : "all");
+            System.out.println("  size   median s    min s    max s   runs");
+            List<Map<String, Object>> list = new ArrayList<>();
+            for (int size : sizes) {
+                Path in = dir.resolve("slice" + size + ".npy");
+                float[] hu = new float[size * size];
+                java.util.SplittableRandom r = new java.util.SplittableRandom(size);
+                for (int i = 0; i < hu.length; i++) {
+                    hu[i] = (float) (r.nextDouble() * 2000 - 1000);
+                }
+                Npy.write(in, new HostTensor(new long[] {size, size}, hu));
+                List<String> cmd = new ArrayList<>(Bench.javaCommand(Main.class.getName()));
+                cmd.addAll(List.of("restore", "--input", in.toString(), "--output", dir.resolve("out" + size + ".npy").toString(),
+                        "--modality", "ct", "--quiet", "--weights", w));
+                cmd.addAll(childThreads());
+                Bench.Cold c = Bench.cold(size, cmd, repeat, dir.resolve("log.txt"));
+                StringBuilder runs = new StringBuilder();
+                for (double t : c.runsS()) {
+                    runs.append(String.format(Locale.ROOT, " %.2f", t));
+                }
+                System.out.printf(Locale.ROOT, "  %4d  %9.3f %8.3f %8.3f  %s%n", size, c.medianS(), c.minS(), c.maxS(), runs.toString().trim());
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("size", size);
+                o.put("weights", w);
+                o.put("median_s", c.medianS());
+                o.put("min_s", c.minS());
+                o.put("max_s", c.maxS());
+                o.put("runs_s", c.runsS());
+                list.add(o);
+            }
+            writeJson(Map.of("cold", list));
+            return 0;
+        } finally {
+            try (var s = Files.walk(dir)) {
+                for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private int memory() throws Exception {
+        ModelConfig c = ModelConfig.resolve(config);
+        Path log = Files.createTempFile("restore-rwkv-memory", ".log");
+        try {
+            List<String> probe = new ArrayList<>(Bench.javaCommand(Main.class.getName()));
+            probe.addAll(List.of("bench", "--config", config, "--batch", Integer.toString(batch),
+                    "--repeat", Integer.toString(repeat)));
+            probe.addAll(childThreads());
+            probe.add("--memory-probe");
+            System.out.printf(Locale.ROOT, "config %s (%s), batch %d: peak memory of a whole-slice pass (fresh process per size,"
+                    + " %d passes; rise over a 16 x 16 slice's process) vs the estimate of --tile auto%n", config, c, batch, repeat);
+            System.out.println("  size  peak RSS MB  retained heap MB  estimated MB  estimated/retained");
+            List<Map<String, Object>> list = new ArrayList<>();
+            for (Bench.Memory m : Bench.memory(c, sizes, batch, probe, log, m ->
+                    System.out.printf(Locale.ROOT, "  %4d  %11.0f  %16.0f  %12.0f  %18.2f%n", m.size(), m.peakRssMb(),
+                            m.retainedHeapMb(), m.estimatedMb(), m.estimatedMb() / m.retainedHeapMb()))) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("size", m.size());
+                o.put("batch", m.batch());
+                o.put("peak_rss_mb", m.peakRssMb());
+                o.put("retained_heap_mb", m.retainedHeapMb());
+                o.put("estimated_mb", m.estimatedMb());
+                list.add(o);
+            }
+            writeJson(Map.of("memory", list, "config", config));
+            return 0;
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+
+    private void writeJson(Object root) throws IOException {
+        if (json != null) {
+            AtomicFiles.write(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
+                    .create().toJson(root).getBytes());
+        }
     }
 }

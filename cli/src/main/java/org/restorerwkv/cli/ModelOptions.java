@@ -107,14 +107,45 @@ public final class ModelOptions {
      * --config, --device and the given batching and tiling.
      */
     RestorationModel open(int batch, int tile, int overlap) throws IOException {
-        return open(weightsOrDefault(), batch, tile, overlap);
+        return open(weightsOrDefault(), batch, tile, overlap, 0);
     }
 
-    /** The model {@code spec} through the library's API, with --config, --device, batching and tiling. */
-    RestorationModel open(String spec, int batch, int tile, int overlap) throws IOException {
+    /**
+     * The model {@code spec} through the library's API, with --config and --device; tile {@link org.restorerwkv.infer.Restorer#AUTO} tiles by
+     * memory within maxMemory bytes (0: the default budget).
+     */
+    RestorationModel open(String spec, int batch, int tile, int overlap, long maxMemory) throws IOException {
         Device d = device();
-        return RestorationModel.builder(spec).config(configOrNull()).device(d).batchSize(batch)
-                .tiling(tile, overlap).build();
+        RestorationModel.Builder b = RestorationModel.builder(spec).config(configOrNull()).device(d)
+                .batchSize(batch);
+        if (tile == org.restorerwkv.infer.Restorer.AUTO) {
+            b.autoTiling(overlap);
+        } else {
+            b.tiling(tile, overlap);
+        }
+        if (maxMemory > 0) {
+            b.maxMemory(maxMemory);
+        }
+        return b.build();
+    }
+
+    /** A size such as 4g, 512m, 800k or a byte count. */
+    static long parseBytes(String option, String s) {
+        String t = s.trim().toLowerCase(Locale.ROOT);
+        long unit = 1;
+        if (!t.isEmpty() && "kmgt".indexOf(t.charAt(t.length() - 1)) >= 0) {
+            unit = 1L << (10 * ("kmgt".indexOf(t.charAt(t.length() - 1)) + 1));
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            double v = Double.parseDouble(t);
+            if (v > 0 && v * unit < Long.MAX_VALUE) {
+                return (long) (v * unit);
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new IllegalArgumentException(option + " must be a positive size such as 4g, 512m or 800k, got " + s);
     }
 
     /** The model from --weights, else the default built-in one (config from --config or the file). */

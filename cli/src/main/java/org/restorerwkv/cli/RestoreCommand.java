@@ -9,13 +9,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.restorerwkv.domain.Modality;
 import org.restorerwkv.api.RestorationModel;
+import org.restorerwkv.bench.Bench;
 import org.restorerwkv.infer.RestoreListener;
+import org.restorerwkv.infer.Restorer;
+import org.restorerwkv.infer.TilingPlan;
 import org.restorerwkv.infer.ScanRestorer;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
@@ -38,6 +45,9 @@ public final class RestoreCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    DicomOutputOptions dicom;
+
     @Option(names = "--input", required = true, paramLabel = "IN", description = "Input scan, series directory or directory of scans.")
     Path input;
 
@@ -56,18 +66,25 @@ public final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "4", paramLabel = "N", description = "Slices per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--tile", defaultValue = "256", paramLabel = "PX",
-            description = "Slices larger than this are restored in overlapping tiles; 0 = never tile (default: ${DEFAULT-VALUE}).")
-    int tile;
+    @Option(names = "--tile", defaultValue = "auto", paramLabel = "auto|PX",
+            description = "auto: slices are restored whole whenever the estimated peak memory fits --max-memory, in tiles"
+                    + " only above it (said on stderr); PX: slices larger than PX pixels are restored in overlapping tiles;"
+                    + " 0 = never tile (default: ${DEFAULT-VALUE}).")
+    String tile;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE",
+            description = "Memory budget of --tile auto beyond the loaded model, e.g. 4g or 800m (default: 3/4 of the"
+                    + " JVM's maximum heap, at most half of the machine's memory).")
+    String maxMemory;
+
+    @Option(names = "--debug-timing", description = "Print where the time goes (process start, model load, read, restore, write) on stderr.")
+    boolean debugTiming;
 
     @Option(names = "--overlap", defaultValue = "32", paramLabel = "PX", description = "Tile overlap (default: ${DEFAULT-VALUE}).")
     int overlap;
 
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
-
-    @Mixin
-    DicomOutputOptions dicom;
 
     @Override
     public Integer call() throws Exception {
@@ -81,18 +98,117 @@ public final class RestoreCommand implements Callable<Integer> {
             throw new InvalidInputException(output, "the output may not lie inside the input directory");
         }
         dicom.apply(Derivation.converted()); // refuse bad DICOM options before any work
+        int tilePx = parseTile(tile);
+        long budget = maxMemory == null ? 0 : ModelOptions.parseBytes("--max-memory", maxMemory);
+        timing("command started");
         List<Path[]> jobs = jobs();
         long t0 = System.nanoTime();
         int slices = 0;
-        try (Models models = new Models()) {
-            for (Path[] job : jobs) {
-                slices += restoreOne(models, job[0], job[1]);
+        // libtorch starts on this thread: grad mode is off only on the thread that started the
+        // engine, and later commands in the same JVM run on this one
+        model.applyThreads(); // before the engine reads them
+        ai.djl.engine.Engine.getInstance();
+        timing("libtorch started");
+        try (Models models = new Models(tilePx, budget)) {
+            // the weights load while the first scan is read, where the scan is not needed to choose them
+            if (model.weights != null) {
+                models.prefetch(model.weights);
+            } else if (!modality.equalsIgnoreCase("auto")) {
+                models.prefetch(model.weightsOrDefault(Modality.parse(modality)));
+            }
+            Object first = read(jobs.get(0)[0], jobs.get(0)[1]);
+            timing("first scan read");
+            for (int i = 0; i < jobs.size(); i++) {
+                Path[] job = jobs.get(i);
+                slices += restoreOne(models, job[0], job[1], i == 0 ? first : read(job[0], job[1]));
             }
         }
         double s = (System.nanoTime() - t0) / 1e9;
         System.err.printf(Locale.ROOT, "restored %d scan(s), %d slice(s) in %.1f s (%.2f slices/s) -> %s%n",
                 jobs.size(), slices, s, slices / s, output);
+        if (debugTiming) {
+            timing("done");
+            System.err.printf(Locale.ROOT, "timing: peak RSS %.0f MB%n", Bench.peakRssMb());
+        }
         return 0;
+    }
+
+    static int parseTile(String tile) {
+        if (tile.equalsIgnoreCase("auto")) {
+            return Restorer.AUTO;
+        }
+        try {
+            return Integer.parseInt(tile.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--tile must be auto, 0 or a multiple of 8, got " + tile);
+        }
+    }
+
+    /**
+     * The model per scan: --weights for every scan, else the bundled default for the scan's
+     * modality; each is loaded once, on a loader thread, so that a load can overlap reading a scan.
+     */
+    private final class Models implements AutoCloseable {
+        private final Map<String, Future<RestorationModel>> open = new LinkedHashMap<>();
+        private final ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "restore-rwkv-model-load");
+            t.setDaemon(true);
+            return t;
+        });
+        private final int tilePx;
+        private final long budget;
+
+        Models(int tilePx, long budget) {
+            this.tilePx = tilePx;
+            this.budget = budget;
+        }
+
+        /** Starts loading {@code spec} unless it is loading or loaded. */
+        void prefetch(String spec) {
+            open.computeIfAbsent(spec, s -> loader.submit(() -> {
+                RestorationModel m = model.open(s, batch, tilePx, overlap, budget);
+                timing("model loaded");
+                return m;
+            }));
+        }
+
+        RestorationModel forModality(Modality m) throws Exception {
+            String spec = model.weights != null ? model.weights : RestorationModel.defaultWeights(m);
+            if (!open.containsKey(spec)) {
+                prefetch(model.weights != null ? model.weights : model.weightsOrDefault(m));
+            }
+            try {
+                return open.get(spec).get();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception x ? x : e;
+            }
+        }
+
+        /** Frees every model, waiting for loads still running (their errors are not the command's). */
+        @Override
+        public void close() {
+            loader.shutdown();
+            for (Future<RestorationModel> f : open.values()) {
+                try {
+                    f.get().close();
+                } catch (ExecutionException e) {
+                    // reported by forModality, or the command failed first
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    private final long processStart = ProcessHandle.current().info().startInstant().map(java.time.Instant::toEpochMilli)
+            .orElse(System.currentTimeMillis());
+
+    /** With --debug-timing: one stderr line, seconds since the process started. */
+    private void timing(String what) {
+        if (debugTiming) {
+            System.err.printf(Locale.ROOT, "timing: %-18s at %6.3f s since process start (%s)%n", what,
+                    (System.currentTimeMillis() - processStart) / 1e3, Thread.currentThread().getName());
+        }
     }
 
     /** (input, output) pairs: one scan, or every scan of a directory that is not itself a DICOM series. */
@@ -138,55 +254,59 @@ public final class RestoreCommand implements Callable<Integer> {
         return in.toString().toLowerCase(Locale.ROOT).endsWith(".npy") && out.toString().toLowerCase(Locale.ROOT).endsWith(".npy");
     }
 
-    /**
-     * The model per scan: --weights for every scan, else the bundled default for the scan's
-     * modality, each opened once on first use.
-     */
-    private final class Models implements AutoCloseable {
-        private final Map<String, RestorationModel> open = new LinkedHashMap<>();
-
-        RestorationModel forModality(Modality m) throws IOException {
-            String spec = model.weights != null ? model.weights : RestorationModel.defaultWeights(m);
-            RestorationModel r = open.get(spec);
-            if (r == null) {
-                r = model.open(model.weights != null ? model.weights : model.weightsOrDefault(m), batch, tile, overlap);
-                open.put(spec, r);
-            }
-            return r;
-        }
-
-        @Override
-        public void close() {
-            open.values().forEach(RestorationModel::close);
-        }
+    /** A scan read for {@link #restoreOne}: a HostTensor (npy to npy) or a Volume. */
+    private Object read(Path in, Path out) throws IOException {
+        return isNpyToNpy(in, out) ? Npy.read(in) : VolumeFormats.read(in);
     }
 
-    private int restoreOne(Models models, Path in, Path out) throws IOException {
-        if (isNpyToNpy(in, out)) {
-            HostTensor t = Npy.read(in);
+    private int restoreOne(Models models, Path in, Path out, Object scan) throws Exception {
+        if (scan instanceof HostTensor t) {
             Modality m = modality(null, in);
             RestorationModel restorer = models.forModality(m);
             int n = t.rank() == 2 ? 1 : (int) t.shape()[0];
+            long[] s = t.shape();
+            announce(restorer, in, n, (int) s[s.length - 2], (int) s[s.length - 1]);
             try (ProgressBar pb = progress(in, n)) {
                 HostTensor y = restorer.restore(t, m, listener(pb));
+                timing("restored");
                 Npy.write(out, y);
+                timing("written");
             } catch (IllegalArgumentException e) {
                 throw new InvalidInputException(in, e.getMessage());
             }
             return n;
         }
-        Volume v = VolumeFormats.read(in);
+        Volume v = (Volume) scan;
         Modality m = modality(v, in);
         RestorationModel restorer = models.forModality(m);
         int n = ScanRestorer.sliceCount(v, axis);
+        int[] shape = org.restorerwkv.io.Reslice.shape(v.depth(), v.height(), v.width(), axis);
+        announce(restorer, in, n, shape[1], shape[2]);
         try (ProgressBar pb = progress(in, n)) {
             Volume y = restorer.restore(v, m, axis, listener(pb));
+            timing("restored");
             // recorded in DICOM outputs (DerivationDescription): the weights this scan was restored with
             VolumeFormats.write(out, y, dicom.apply(Derivation.restored(restorer.weights())));
+            timing("written");
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(in, e.getMessage());
         }
         return n;
+    }
+
+    /** Says on stderr when slices will be tiled (always) or how they run (with --debug-timing). */
+    private void announce(RestorationModel restorer, Path in, int n, int h, int w) throws InvalidInputException {
+        TilingPlan plan;
+        try {
+            plan = restorer.tilingPlan(n, h, w);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(in, e.getMessage());
+        }
+        if (plan.tiled() && Restorer.AUTO == parseTile(tile)) {
+            System.err.println("restore-rwkv restore: " + in + ": " + plan.describe(h, w) + " (--max-memory raises the budget)");
+        } else if (debugTiming) {
+            System.err.println("timing: " + plan.describe(h, w));
+        }
     }
 
     private Modality modality(Volume v, Path in) throws InvalidInputException {

@@ -17,9 +17,11 @@ import org.restorerwkv.checkpoint.ModelCard;
 import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.domain.IntensityScaling;
 import org.restorerwkv.domain.Modality;
+import org.restorerwkv.infer.MemoryEstimate;
 import org.restorerwkv.infer.RestoreListener;
 import org.restorerwkv.infer.Restorer;
 import org.restorerwkv.infer.ScanRestorer;
+import org.restorerwkv.infer.TilingPlan;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.Volume;
 import org.restorerwkv.model.ModelConfig;
@@ -43,6 +45,7 @@ public final class RestorationModel implements AutoCloseable {
 
     private final NDManager manager;
     private final RestoreRwkv network;
+    private final Restorer slices;
     private final ScanRestorer restorer;
     private final IntensityScaling scaling;
     private final String spec;
@@ -62,7 +65,9 @@ public final class RestorationModel implements AutoCloseable {
         JniUtils.setGradMode(false);
         try {
             this.network = Weights.loadModel(file, b.config, m);
-            this.restorer = new ScanRestorer(new Restorer(network, m, b.batchSize, b.tile, b.overlap), scaling);
+            this.slices = new Restorer(network, m, b.batchSize, b.tile, b.overlap,
+                    b.maxMemory > 0 ? b.maxMemory : MemoryEstimate.defaultBudget());
+            this.restorer = new ScanRestorer(slices, scaling);
         } catch (IOException | RuntimeException e) {
             m.close();
             throw e;
@@ -154,6 +159,16 @@ public final class RestorationModel implements AutoCloseable {
         return restore(new HostTensor(new long[] {height, width}, pixels), modality, RestoreListener.NONE).data();
     }
 
+    /**
+     * How {@code count} slices of {@code height x width} will be restored: whole or in tiles, slices
+     * per pass, and the estimated peak memory against the budget ({@link Builder#maxMemory}).
+     *
+     * @throws IllegalArgumentException when automatic tiling finds no tile that fits the budget
+     */
+    public TilingPlan tilingPlan(int count, int height, int width) {
+        return slices.plan(count, height, width);
+    }
+
     /** How the weights were named: {@code builtin:NAME} or the path given. */
     public String weights() {
         return spec;
@@ -216,8 +231,9 @@ public final class RestorationModel implements AutoCloseable {
         private ModelConfig config;
         private Device device = Device.cpu();
         private int batchSize = 4;
-        private int tile = Restorer.DEFAULT_TILE;
+        private int tile = Restorer.AUTO;
         private int overlap = Restorer.DEFAULT_OVERLAP;
+        private long maxMemory;
 
         private Builder(String weights) {
             this.weights = Objects.requireNonNull(weights, "weights");
@@ -245,12 +261,36 @@ public final class RestorationModel implements AutoCloseable {
         }
 
         /**
-         * Slices larger than {@code tile} pixels are restored in tiles overlapping by {@code overlap}
-         * (blended); 0 restores every slice whole.
+         * Fixed tiling: slices larger than {@code tile} pixels are restored in tiles overlapping by
+         * {@code overlap} (blended); 0 restores every slice whole, whatever the memory.
          */
         public Builder tiling(int tile, int overlap) {
             this.tile = tile;
             this.overlap = overlap;
+            return this;
+        }
+
+        /**
+         * Automatic tiling (the default): slices are restored whole, with fewer slices per pass if
+         * needed, whenever the estimated peak memory of a pass fits {@link #maxMemory}; only slices
+         * too large for it are tiled, with the largest tile that fits, overlapping by {@code overlap}
+         * (default 32). {@link RestorationModel#tilingPlan} tells what was chosen.
+         */
+        public Builder autoTiling(int overlap) {
+            this.tile = Restorer.AUTO;
+            this.overlap = overlap;
+            return this;
+        }
+
+        /**
+         * The memory budget of automatic tiling in bytes (beyond the loaded model); default 3/4 of
+         * the JVM's maximum heap, at most half of the machine's physical memory.
+         */
+        public Builder maxMemory(long bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("the memory budget must be positive, got " + bytes);
+            }
+            this.maxMemory = bytes;
             return this;
         }
 

@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
+import org.restorerwkv.infer.MemoryEstimate;
 import org.restorerwkv.infer.Restorer;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.model.ModelConfig;
@@ -251,6 +252,125 @@ public final class Bench {
             return Double.NaN;
         }
         return Double.NaN;
+    }
+
+    /**
+     * The command line that starts this JVM again (same java, JVM options and class path) with
+     * {@code mainClass}: the fresh processes of cold-start and memory measurements. Leaves out a
+     * class-data archive being written at exit (only the launcher's first run writes one).
+     */
+    public static List<String> javaCommand(String mainClass) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-XX:ArchiveClassesAtExit") && !a.startsWith("-agentlib") && !a.startsWith("-javaagent")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(mainClass);
+        return cmd;
+    }
+
+    /**
+     * Runs {@code cmd} as a fresh process and returns its wall time in seconds, from start to exit.
+     * Its output goes to {@code log} (overwritten).
+     *
+     * @throws IllegalStateException when it fails, with the last lines of its output
+     */
+    public static double runProcess(List<String> cmd, Path log) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        int rc = p.waitFor();
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (rc != 0) {
+            List<String> lines = Files.readAllLines(log);
+            throw new IllegalStateException("a benchmark process failed (exit " + rc + "): "
+                    + String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size())));
+        }
+        return s;
+    }
+
+    /** Median, lowest and highest of n fresh-process wall times, in seconds. */
+    public record Cold(int size, double medianS, double minS, double maxS, double[] runsS) {}
+
+    /**
+     * Cold start: n fresh processes each running {@code cmd} (a restore of one slice end to end, the
+     * JVM's start included), timed from start to exit.
+     */
+    public static Cold cold(int size, List<String> cmd, int n, Path log) throws IOException, InterruptedException {
+        double[] t = new double[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = runProcess(cmd, log);
+        }
+        double[] sorted = t.clone();
+        Arrays.sort(sorted);
+        return new Cold(size, median(sorted), sorted[0], sorted[n - 1], t);
+    }
+
+    /**
+     * Measured and estimated memory of one inference pass over batch slices of size x size, MB:
+     * the rise of peak RSS, and of the Java heap the process keeps after a full collection (the
+     * reusable activation buffers, sized by the widest pass).
+     */
+    public record Memory(int size, int batch, double peakRssMb, double retainedHeapMb, double estimatedMb) {}
+
+    /**
+     * One slice size in this process: restores {@code batch} random slices of {@code size x size}
+     * whole {@code passes} times and returns {peak resident memory (VmHWM), heap used after a full
+     * collection} in MB. Run it in a fresh process per size ({@link #memory}), since the peak only grows.
+     */
+    public static double[] memoryProbe(ModelConfig config, int size, int batch, int passes, NDManager manager) {
+        RestoreRwkv model = RestoreRwkv.create(config, manager, 0);
+        Restorer restorer = new Restorer(model, manager, batch, 0, 0);
+        HostTensor x = new HostTensor(new long[] {batch, size, size}, random(batch * size * size, 1));
+        for (int i = 0; i < passes; i++) {
+            restorer.restore(x);
+        }
+        System.gc();
+        Runtime rt = Runtime.getRuntime();
+        return new double[] {peakRssMb(), (rt.totalMemory() - rt.freeMemory()) / (1024.0 * 1024.0)};
+    }
+
+    /**
+     * Peak memory of a pass against {@link MemoryEstimate#passBytes}: for each size a fresh process
+     * ({@code probe} + the size) reports its peak RSS, and the pass's share is that minus the peak of
+     * a process that restored a {@value #BASE_SIZE} x {@value #BASE_SIZE} slice (JVM, libtorch, model).
+     */
+    public static List<Memory> memory(ModelConfig config, int[] sizes, int batch, List<String> probe, Path log,
+                                      Consumer<Memory> report) throws IOException, InterruptedException {
+        double[] base = probePeak(probe, BASE_SIZE, log);
+        List<Memory> out = new ArrayList<>();
+        for (int s : sizes) {
+            double[] peak = probePeak(probe, s, log);
+            Memory m = new Memory(s, batch, peak[0] - base[0], peak[1] - base[1],
+                    MemoryEstimate.passBytes(config, batch, s, s) / (1024.0 * 1024.0));
+            report.accept(m);
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** Slice side of the baseline process of {@link #memory}. */
+    static final int BASE_SIZE = 16;
+
+    /** Prefix of the line in which {@link #memoryProbe}'s process reports its peak RSS and retained heap. */
+    public static final String PEAK_LINE = "peak_rss_mb ";
+
+    private static double[] probePeak(List<String> probe, int size, Path log) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(probe);
+        cmd.add(Integer.toString(size));
+        runProcess(cmd, log);
+        for (String line : Files.readAllLines(log)) {
+            if (line.startsWith(PEAK_LINE)) {
+                String[] f = line.substring(PEAK_LINE.length()).trim().split(" ");
+                return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1])};
+            }
+        }
+        throw new IllegalStateException("the memory probe printed no '" + PEAK_LINE.trim() + "' line");
     }
 
     /** Least-squares slope of log(time) against log(pixels): 1 means linear in pixels. */

@@ -7,14 +7,18 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.CancellationException;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.wkv.NativeArrays;
+import org.restorerwkv.model.ModelConfig;
 import org.restorerwkv.model.RestoreRwkv;
 
 /**
  * Runs a model in inference mode on images of any size: each batch is reflect-padded to a multiple
- * of 8, restored, and cropped back. Temporaries of a batch live in a sub-manager that is closed
+ * of 8, restored, and cropped back. By default ({@link #AUTO}) slices are restored whole whenever
+ * the estimated peak memory of the pass ({@link MemoryEstimate}) fits the budget, so the global
+ * receptive field of Re-WKV is kept; only slices too large for it are tiled ({@link #plan}). Temporaries of a batch live in a sub-manager that is closed
  * after the batch, so memory stays flat across slices.
  *
  * <p>Thread-safe: several threads may call {@code restore} at once; their network passes run one at
@@ -25,39 +29,94 @@ public final class Restorer {
     /** The U-Net halves the resolution three times. */
     public static final int MULTIPLE = 8;
 
-    /** Default tile side: slices larger than this are restored in overlapping tiles. */
-    public static final int DEFAULT_TILE = 256;
+    /**
+     * Tile value meaning "by memory": whole slices whenever a pass fits the memory budget (first
+     * with fewer slices per pass), tiles only when a single slice does not.
+     */
+    public static final int AUTO = -1;
+    /** Default tiling: {@link #AUTO}. */
+    public static final int DEFAULT_TILE = AUTO;
     /** Default overlap between neighbouring tiles, blended with a raised-cosine ramp. */
     public static final int DEFAULT_OVERLAP = 32;
+    /** Smallest tile automatic tiling chooses: below it the overlap would be most of the tile. */
+    static final int MIN_AUTO_TILE = 64;
 
     private final RestoreRwkv model;
     private final NDManager manager;
     private final int batchSize;
     private final int tile;
     private final int overlap;
+    private final long maxMemory;
     private final Object forwardLock = new Object();
 
+    /** Automatic tiling within {@link MemoryEstimate#defaultBudget()}. */
     public Restorer(RestoreRwkv model, NDManager manager, int batchSize) {
-        this(model, manager, batchSize, DEFAULT_TILE, DEFAULT_OVERLAP);
+        this(model, manager, batchSize, AUTO, DEFAULT_OVERLAP);
+    }
+
+    /** As {@link #Restorer(RestoreRwkv, NDManager, int, int, int, long)} with the default memory budget. */
+    public Restorer(RestoreRwkv model, NDManager manager, int batchSize, int tile, int overlap) {
+        this(model, manager, batchSize, tile, overlap, MemoryEstimate.defaultBudget());
     }
 
     /**
-     * @param tile tile side in pixels (a multiple of 8); 0 restores every slice whole
+     * @param tile tile side in pixels (a multiple of 8); 0 restores every slice whole; {@link #AUTO}
+     *     tiles only slices whose pass would not fit {@code maxMemory}
      * @param overlap pixels shared by neighbouring tiles (less than the tile)
+     * @param maxMemory bytes a pass may take beyond the loaded model ({@link MemoryEstimate}); used by AUTO
      */
-    public Restorer(RestoreRwkv model, NDManager manager, int batchSize, int tile, int overlap) {
+    public Restorer(RestoreRwkv model, NDManager manager, int batchSize, int tile, int overlap, long maxMemory) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1");
         }
-        if (tile != 0 && (tile < MULTIPLE || tile % MULTIPLE != 0 || overlap < 0 || overlap >= tile)) {
-            throw new IllegalArgumentException("tile must be a positive multiple of 8 with 0 <= overlap < tile, got tile "
-                    + tile + ", overlap " + overlap);
+        if (tile == AUTO ? overlap < 0 || overlap >= MIN_AUTO_TILE
+                : tile != 0 && (tile < MULTIPLE || tile % MULTIPLE != 0 || overlap < 0 || overlap >= tile)) {
+            throw new IllegalArgumentException("tile must be auto, 0 or a positive multiple of 8 with 0 <= overlap < tile"
+                    + " (auto: overlap < " + MIN_AUTO_TILE + "), got tile " + tile + ", overlap " + overlap);
+        }
+        if (maxMemory < 1) {
+            throw new IllegalArgumentException("the memory budget must be positive, got " + maxMemory);
         }
         this.model = model;
         this.manager = manager;
         this.batchSize = batchSize;
         this.tile = tile;
         this.overlap = overlap;
+        this.maxMemory = maxMemory;
+    }
+
+    /**
+     * How {@code slices} slices of {@code h x w} are restored: slices per pass, the tile side (0 =
+     * whole slices), and the estimated peak memory of one pass against the budget.
+     *
+     * @throws IllegalArgumentException with AUTO, when not even a {@value #MIN_AUTO_TILE}-pixel tile fits the budget
+     */
+    public TilingPlan plan(int slices, int h, int w) {
+        ModelConfig c = model.config();
+        int nb = Math.max(1, Math.min(batchSize, slices));
+        if (tile != AUTO) {
+            int t = tile == 0 || (h <= tile && w <= tile) ? 0 : tile;
+            return new TilingPlan(nb, t, overlap, MemoryEstimate.passBytes(c, nb, t == 0 ? h : Math.min(t, h),
+                    t == 0 ? w : Math.min(t, w)), maxMemory);
+        }
+        while (nb > 1 && MemoryEstimate.passBytes(c, nb, h, w) > maxMemory) {
+            nb--; // fewer whole slices per pass before any tiling: tiles cut the receptive field
+        }
+        long whole = MemoryEstimate.passBytes(c, nb, h, w);
+        if (whole <= maxMemory) {
+            return new TilingPlan(nb, 0, overlap, whole, maxMemory);
+        }
+        // the largest tile (multiple of 8) whose single-slice pass fits
+        for (int t = Padding.roundUp(Math.max(h, w), MULTIPLE) - MULTIPLE; t >= MIN_AUTO_TILE; t -= MULTIPLE) {
+            long b = MemoryEstimate.passBytes(c, 1, Math.min(t, h), Math.min(t, w));
+            if (b <= maxMemory) {
+                return new TilingPlan(1, t, overlap, b, maxMemory);
+            }
+        }
+        throw new IllegalArgumentException(String.format(Locale.ROOT,
+                "a memory budget of %d MB is too small: a %d x %d slice needs about %d MB, a %d-pixel tile %d MB",
+                maxMemory >> 20, h, w, whole >> 20, MIN_AUTO_TILE,
+                MemoryEstimate.passBytes(c, 1, Math.min(MIN_AUTO_TILE, h), Math.min(MIN_AUTO_TILE, w)) >> 20));
     }
 
     public RestoreRwkv model() {
@@ -112,16 +171,17 @@ public final class Restorer {
                 throw new IllegalArgumentException("input holds a non-finite value (" + src[i] + ") at index " + i);
             }
         }
+        TilingPlan plan = plan(n, h, w);
         float[] out = new float[n * cout * h * w];
         int inPlane = cin * h * w;
         int outPlane = cout * h * w;
-        for (int b0 = 0; b0 < n; b0 += batchSize) {
+        for (int b0 = 0; b0 < n; b0 += plan.slicesPerPass()) {
             if (listener.cancelled() || Thread.currentThread().isInterrupted()) {
                 throw new CancellationException("restoration cancelled after " + b0 + " of " + n + " slices");
             }
-            int nb = Math.min(batchSize, n - b0);
+            int nb = Math.min(plan.slicesPerPass(), n - b0);
             float[] batch = Arrays.copyOfRange(src, b0 * inPlane, (b0 + nb) * inPlane);
-            float[] y = restoreBatch(batch, nb, h, w);
+            float[] y = restoreBatch(batch, nb, h, w, plan.tile());
             System.arraycopy(y, 0, out, b0 * outPlane, nb * outPlane);
             listener.progress(b0 + nb, n);
         }
@@ -133,10 +193,30 @@ public final class Restorer {
     }
 
     /**
-     * nb images of (Cin, h, w) -> nb images of (Cout, h, w); images larger than the tile are
-     * restored tile by tile, so memory is bounded by the tile size, not the image size.
+     * nb images of (Cin, h, w) -> nb images of (Cout, h, w), in one pass or in tiles as
+     * {@link #plan} decides for a single pass of nb images.
      */
     public float[] restoreBatch(float[] batch, int nb, int h, int w) {
+        TilingPlan plan = plan(nb, h, w);
+        if (plan.slicesPerPass() >= nb) {
+            return restoreBatch(batch, nb, h, w, plan.tile());
+        }
+        int plane = model.config().outChannels() * h * w;
+        int inPlane = model.config().inpChannels() * h * w;
+        float[] out = new float[nb * plane];
+        for (int b0 = 0; b0 < nb; b0 += plan.slicesPerPass()) {
+            int k = Math.min(plan.slicesPerPass(), nb - b0);
+            float[] y = restoreBatch(Arrays.copyOfRange(batch, b0 * inPlane, (b0 + k) * inPlane), k, h, w, plan.tile());
+            System.arraycopy(y, 0, out, b0 * plane, k * plane);
+        }
+        return out;
+    }
+
+    /**
+     * nb images restored whole (tile 0 or not larger than the tile) or tile by tile, so that
+     * memory is bounded by the tile size, not the image size.
+     */
+    private float[] restoreBatch(float[] batch, int nb, int h, int w, int tile) {
         if (tile == 0 || (h <= tile && w <= tile)) {
             return restoreWhole(batch, nb, h, w);
         }

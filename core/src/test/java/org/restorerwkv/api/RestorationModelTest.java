@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -158,5 +159,22 @@ class RestorationModelTest {
         assertThrows(IllegalArgumentException.class, () -> RestorationModel.load("builtin:no-such-model"));
         assertThrows(IllegalArgumentException.class,
                 () -> RestorationModel.builder("builtin:all-in-one-light").tiling(100, 8).build());
+        assertThrows(IllegalArgumentException.class, () -> RestorationModel.builder("builtin:all-in-one-light").maxMemory(0));
+        assertThrows(IllegalArgumentException.class,
+                () -> RestorationModel.builder("builtin:all-in-one-light").autoTiling(64).build());
+    }
+
+    @Test
+    void slicesAreRestoredWholeUnlessTheMemoryBudgetIsTooSmall() throws IOException {
+        try (RestorationModel roomy = RestorationModel.load("builtin:all-in-one-light")) {
+            org.restorerwkv.infer.TilingPlan p = roomy.tilingPlan(4, 512, 512);
+            assertTrue(!p.tiled() && p.slicesPerPass() == 4, p.toString());
+            long budget = org.restorerwkv.infer.MemoryEstimate.passBytes(roomy.config(), 1, 256, 256);
+            try (RestorationModel tight = RestorationModel.builder("builtin:all-in-one-light").maxMemory(budget).build()) {
+                org.restorerwkv.infer.TilingPlan t = tight.tilingPlan(4, 512, 512);
+                assertTrue(t.tiled() && t.tile() == 256 && t.budgetBytes() == budget, t.toString());
+                assertTrue(!tight.tilingPlan(4, 256, 256).tiled());
+            }
+        }
     }
 }
