@@ -958,8 +958,8 @@ public final class BiWkv {
                     int ko = offs[3 * s];
                     int q = s * cp;
                     for (int g = 0; g < whole; g += lanes) {
-                        FloatVector.fromArray(FS, k, ko + g).convertShape(VectorOperators.F2D, SP, 0).reinterpretAsDoubles()
-                                .sub(DoubleVector.fromArray(SP, mx, g)).lanewise(VectorOperators.EXP).intoArray(kd, q + g);
+                        VectorMath.exp(FloatVector.fromArray(FS, k, ko + g).convertShape(VectorOperators.F2D, SP, 0)
+                                .reinterpretAsDoubles().sub(DoubleVector.fromArray(SP, mx, g))).intoArray(kd, q + g);
                     }
                     for (int c = whole; c < cp; c++) {
                         kd[q + c] = Math.exp((c < ch ? k[ko + c] : 0) - mx[c]);
@@ -996,8 +996,7 @@ public final class BiWkv {
                     int oo = offs[3 * s + 2];
                     int q = s * cp;
                     for (int g = 0; g < whole; g += lanes) {
-                        FloatVector e = FloatVector.fromArray(FS, k, ko + g).sub(FloatVector.fromArray(FS, mxf, g))
-                                .lanewise(VectorOperators.EXP);
+                        FloatVector e = VectorMath.exp(FloatVector.fromArray(FS, k, ko + g).sub(FloatVector.fromArray(FS, mxf, g)));
                         e.intoArray(out, oo + g);
                         e.convertShape(VectorOperators.F2D, SP, 0).reinterpretAsDoubles().intoArray(kd, q + g);
                     }
@@ -1180,8 +1179,7 @@ public final class BiWkv {
                         mx = mx.max(FloatVector.fromArray(FP, k, offs[3 * s] + g));
                     }
                     for (int s = 0; s < n; s++) {
-                        FloatVector.fromArray(FP, k, offs[3 * s] + g).sub(mx).lanewise(VectorOperators.EXP)
-                                .intoArray(out, offs[3 * s + 2] + g);
+                        VectorMath.exp(FloatVector.fromArray(FP, k, offs[3 * s] + g).sub(mx)).intoArray(out, offs[3 * s + 2] + g);
                     }
                     FloatVector dh = FloatVector.fromArray(FP, decayHi, g);
                     FloatVector dl = FloatVector.fromArray(FP, decayLo, g);

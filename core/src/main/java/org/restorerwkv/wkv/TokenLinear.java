@@ -85,7 +85,7 @@ public final class TokenLinear {
     private static final ThreadLocal<float[][]> HIDDEN = Scratch.floatSlots(1);
 
     /** Per-thread copy of the tail columns of wt, one column of K floats after another. */
-    private static final ThreadLocal<float[][]> TAIL = Scratch.floatSlots(1);
+    private static final ThreadLocal<float[][]> TAIL = Scratch.floatSlots(2);
 
     private static float[] hiddenScratch(int size) {
         return Scratch.floats(HIDDEN, 0, size);
@@ -104,7 +104,8 @@ public final class TokenLinear {
         // otherwise be all scalar code)
         boolean tail = simd && whole < n && k >= Simd.lanes();
         if (tail) {
-            Simd.tailColumns(x, xo, wt, k, n, whole, out, oo, rows, Scratch.floats(TAIL, 0, (n - whole) * k));
+            Simd.tailColumns(x, xo, wt, k, n, whole, out, oo, rows, Scratch.floats(TAIL, 0, (n - whole) * k),
+                    Scratch.floats(TAIL, 1, 64));
         }
         // what the vector code leaves (or all of it): plain dot products
         int toCol = tail ? whole : n;
@@ -154,7 +155,7 @@ public final class TokenLinear {
          * its column, reduced once. Only for K >= lanes.
          */
         static void tailColumns(float[] x, int xo, float[] wt, int k, int n, int from, float[] out, int oo, int rows,
-                                float[] cols) {
+                                float[] cols, float[] lanesOut) {
             for (int j = from; j < n; j++) {
                 for (int i = 0; i < k; i++) {
                     cols[(j - from) * k + i] = wt[i * n + j];
@@ -170,7 +171,7 @@ public final class TokenLinear {
                     for (int i = 0; i < kv; i += lanes) {
                         acc = FloatVector.fromArray(SP, x, xr + i).fma(FloatVector.fromArray(SP, cols, c + i), acc);
                     }
-                    float s = acc.reduceLanes(VectorOperators.ADD);
+                    float s = VectorMath.sum(acc, lanesOut);
                     for (int i = kv; i < k; i++) {
                         s += x[xr + i] * cols[c + i];
                     }

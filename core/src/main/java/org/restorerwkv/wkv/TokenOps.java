@@ -257,35 +257,41 @@ public final class TokenOps {
     /**
      * The same steps on one row with the JDK vector API (float lanes across channels, a scalar tail
      * for {@code ch % lanes}); loaded only when {@link VectorSupport#AVAILABLE}. Sums run in float
-     * lanes, so results differ from the scalar path's float64 sums in the last bits, as libtorch's do.
+     * lanes, so results differ from the scalar path's float64 sums in the last bits, as libtorch's do;
+     * lane sums go through {@link VectorMath}, so they do not change when the JIT compiles the loop.
      */
     private static final class Simd {
         /** A static final species: the JIT turns vector operations into instructions only for constants. */
         private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+        /** Per-thread scratch for lane sums in a fixed order ({@link VectorMath#sum}). */
+        private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[SP.length()]);
 
         private Simd() {}
 
         /** 1 / (1 + exp(-x)) per lane. */
         private static FloatVector sigmoid(FloatVector x) {
-            return FloatVector.broadcast(SP, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+            return FloatVector.broadcast(SP, 1f).div(VectorMath.exp(x.neg()).add(1f));
         }
 
         static void layerNorm(float[] x, float[] weight, float[] bias, float eps, float[] out, int o, int ch) {
             int lanes = SP.length();
             int whole = ch / lanes * lanes;
-            float sum = 0;
+            float[] scratch = LANES.get();
+            FloatVector acc = FloatVector.zero(SP);
             for (int c = 0; c < whole; c += lanes) {
-                sum += FloatVector.fromArray(SP, x, o + c).reduceLanes(VectorOperators.ADD);
+                acc = acc.add(FloatVector.fromArray(SP, x, o + c));
             }
+            float sum = VectorMath.sum(acc, scratch);
             for (int c = whole; c < ch; c++) {
                 sum += x[o + c];
             }
             float mean = sum / ch;
-            float sq = 0;
+            FloatVector sqAcc = FloatVector.zero(SP);
             for (int c = 0; c < whole; c += lanes) {
                 FloatVector d = FloatVector.fromArray(SP, x, o + c).sub(mean);
-                sq += d.mul(d).reduceLanes(VectorOperators.ADD);
+                sqAcc = d.fma(d, sqAcc);
             }
+            float sq = VectorMath.sum(sqAcc, scratch);
             for (int c = whole; c < ch; c++) {
                 float d = x[o + c] - mean;
                 sq += d * d;
