@@ -17,7 +17,9 @@ import org.restorerwkv.infer.Restorer;
 import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.infer.ScanRestorer;
 import org.restorerwkv.io.HostTensor;
+import org.restorerwkv.io.AtomicFiles;
 import org.restorerwkv.io.InvalidInputException;
+import org.restorerwkv.io.ReadLimits;
 import org.restorerwkv.io.Npy;
 import org.restorerwkv.io.Volume;
 import org.restorerwkv.io.VolumeFormats;
@@ -65,10 +67,16 @@ public final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
+    @Mixin
+    ReadLimitOptions readLimits;
+
     @Override
     public Integer call() throws Exception {
         if (!Files.exists(input)) {
             throw new InvalidInputException(input, "no such file or directory");
+        }
+        if (!Files.isReadable(input)) {
+            throw new InvalidInputException(input, "cannot read (permission denied)");
         }
         if (Files.exists(output) && Files.isSameFile(input, output)) {
             throw new InvalidInputException(output, "the output would overwrite the input");
@@ -76,20 +84,43 @@ public final class RestoreCommand implements Callable<Integer> {
         if (output.toAbsolutePath().normalize().startsWith(input.toAbsolutePath().normalize()) && Files.isDirectory(input)) {
             throw new InvalidInputException(output, "the output may not lie inside the input directory");
         }
+        Modality fixed = modality.equalsIgnoreCase("auto") ? null : Modality.parse(modality);
+        ReadLimits limits = readLimits.limits();
         List<Path[]> jobs = jobs();
         long t0 = System.nanoTime();
         int slices = 0;
+        List<String> failures = new ArrayList<>();
+        // one scan is read before the model loads: a bad input fails at once
+        Scan only = jobs.size() == 1 ? read(jobs.get(0)[0], jobs.get(0)[1], fixed, limits) : null;
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
             String spec = model.weightsOrDefault();
             RestoreRwkv net = model.load(manager, spec);
             ScanRestorer restorer = new ScanRestorer(new Restorer(net, manager, batch, tile, overlap), Weights.scalingOf(spec));
             for (Path[] job : jobs) {
-                slices += restoreOne(restorer, job[0], job[1]);
+                try {
+                    slices += restoreOne(restorer, only != null ? only : read(job[0], job[1], fixed, limits));
+                } catch (IOException e) {
+                    if (jobs.size() == 1) {
+                        throw e;
+                    }
+                    // all or nothing per scan: this one's output was never written; the others go on
+                    String line = e instanceof java.nio.file.FileSystemException fs && fs.getFile() != null
+                            ? fs.getFile() + ": " + org.restorerwkv.io.FileErrors.describe(fs)
+                            : String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+                    System.err.println("restore-rwkv restore: " + line);
+                    failures.add(job[0].toString());
+                }
             }
         }
         double s = (System.nanoTime() - t0) / 1e9;
-        System.err.printf(Locale.ROOT, "restored %d scan(s), %d slice(s) in %.1f s (%.2f slices/s) -> %s%n",
-                jobs.size(), slices, s, slices / s, output);
+        int done = jobs.size() - failures.size();
+        System.err.printf(Locale.ROOT, "restored %d of %d scan(s), %d slice(s) in %.1f s (%.2f slices/s) -> %s%n",
+                done, jobs.size(), slices, s, slices / s, output);
+        if (!failures.isEmpty()) {
+            System.err.printf(Locale.ROOT, "restore-rwkv restore: %s: %d of %d scan(s) failed (%s) and have no output;"
+                    + " the other outputs are complete%n", input, failures.size(), jobs.size(), String.join(", ", failures));
+            return 1;
+        }
         return 0;
     }
 
@@ -97,6 +128,7 @@ public final class RestoreCommand implements Callable<Integer> {
     private List<Path[]> jobs() throws IOException {
         List<Path[]> jobs = new ArrayList<>();
         if (Files.isDirectory(input) && !isDicomSeries(input)) {
+            AtomicFiles.checkWritableFolder(output);
             try (Stream<Path> s = Files.list(input)) {
                 for (Path p : s.sorted().toList()) {
                     if (!p.getFileName().toString().startsWith(".")) {
@@ -110,9 +142,12 @@ public final class RestoreCommand implements Callable<Integer> {
         } else {
             jobs.add(new Path[] {input, output});
         }
+        // every output is checked before the model loads: a bad name or an unwritable place fails in seconds
         for (Path[] j : jobs) {
-            if (!isNpyToNpy(j[0], j[1])) {
-                VolumeFormats.outputKind(j[1]); // refuse a bad output name before any work
+            if (isNpyToNpy(j[0], j[1])) {
+                AtomicFiles.checkWritableFile(j[1]);
+            } else {
+                VolumeFormats.checkWritable(j[1]);
             }
         }
         return jobs;
@@ -136,29 +171,53 @@ public final class RestoreCommand implements Callable<Integer> {
         return in.toString().toLowerCase(Locale.ROOT).endsWith(".npy") && out.toString().toLowerCase(Locale.ROOT).endsWith(".npy");
     }
 
-    private int restoreOne(ScanRestorer restorer, Path in, Path out) throws IOException {
+    /** A scan read and checked, ready for the model: a raw .npy array or a volume. */
+    private record Scan(Path in, Path out, HostTensor array, Volume volume, Modality modality, int slices) {}
+
+    private Scan read(Path in, Path out, Modality fixed, ReadLimits limits) throws IOException {
         if (isNpyToNpy(in, out)) {
-            HostTensor t = Npy.read(in);
-            Modality m = modality(null, in);
-            int n = t.rank() == 2 ? 1 : (int) t.shape()[0];
-            try (ProgressBar pb = progress(in, n)) {
-                HostTensor y = restorer.restore(t, m, pb::stepBy);
-                Npy.write(out, y);
-            } catch (IllegalArgumentException e) {
-                throw new InvalidInputException(in, e.getMessage());
+            HostTensor t = Npy.read(in, limits);
+            requireFinite(in, t.data());
+            Modality m = fixed != null ? fixed : modality(null, in);
+            return new Scan(in, out, t, null, m, t.rank() == 2 ? 1 : (int) t.shape()[0]);
+        }
+        Volume v = VolumeFormats.read(in, limits);
+        requireFinite(in, v.voxels());
+        Modality m = fixed != null ? fixed : modality(v, in);
+        return new Scan(in, out, null, v, m, ScanRestorer.sliceCount(v, axis));
+    }
+
+    private static void requireFinite(Path in, float[] voxels) throws InvalidInputException {
+        long bad = VolumeFormats.countNonFinite(voxels);
+        if (bad > 0) {
+            throw new InvalidInputException(in, bad + " voxel(s) are NaN or infinite; restore needs finite values");
+        }
+    }
+
+    private int restoreOne(ScanRestorer restorer, Scan scan) throws IOException {
+        long kept;
+        try (ProgressBar pb = progress(scan.in(), scan.slices())) {
+            if (scan.array() != null) {
+                ScanRestorer.Restored<HostTensor> y = restorer.restoreCounted(scan.array(), scan.modality(), pb::stepBy);
+                Npy.write(scan.out(), y.result());
+                kept = y.passedThrough();
+            } else {
+                ScanRestorer.Restored<Volume> y = restorer.restoreCounted(scan.volume(), scan.modality(), axis, pb::stepBy);
+                VolumeFormats.write(scan.out(), y.result());
+                kept = y.passedThrough();
             }
-            return n;
-        }
-        Volume v = VolumeFormats.read(in);
-        Modality m = modality(v, in);
-        int n = ScanRestorer.sliceCount(v, axis);
-        try (ProgressBar pb = progress(in, n)) {
-            Volume y = restorer.restore(v, m, axis, pb::stepBy);
-            VolumeFormats.write(out, y);
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(in, e.getMessage());
+            throw new InvalidInputException(scan.in(), e.getMessage(), e);
         }
-        return n;
+        Modality m = scan.modality();
+        System.err.printf(Locale.ROOT, "%s -> %s: %d voxel(s) outside the %s range [%s, %s]%s passed through unchanged%n",
+                scan.in(), scan.out(), kept, m, plain(m.normLow()), plain(m.normHigh()),
+                m.units().isEmpty() ? "" : " " + m.units());
+        return scan.slices();
+    }
+
+    private static String plain(double x) {
+        return x == Math.rint(x) && Double.isFinite(x) ? Long.toString((long) x) : Double.toString(x);
     }
 
     private Modality modality(Volume v, Path in) throws InvalidInputException {
