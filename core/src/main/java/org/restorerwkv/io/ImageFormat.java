@@ -103,6 +103,10 @@ public final class ImageFormat {
                     greyInto(img, vox, p * w * h, file);
                 }
                 return Volume.of(pages, h, w, vox);
+            } catch (InvalidInputException e) {
+                throw e;
+            } catch (java.io.EOFException e) {
+                throw new InvalidInputException(file, "truncated image (the data end before the image does)", e);
             } catch (javax.imageio.IIOException e) {
                 throw new InvalidInputException(file, "corrupt image (" + e.getMessage() + ")", e);
             } catch (RuntimeException e) {

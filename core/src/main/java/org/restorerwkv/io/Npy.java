@@ -185,8 +185,8 @@ public final class Npy {
                     throw new InvalidInputException(file, ".npz member '" + name + "' is truncated", x);
                 }
             }
-        } catch (java.util.zip.ZipException e) {
-            throw new InvalidInputException(file, "not a readable .npz archive (" + e.getMessage() + ")", e);
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            throw new InvalidInputException(file, "not a readable .npz archive (" + e + ")", e);
         }
         return out;
     }

@@ -13,7 +13,7 @@ public class OutputFileException extends IOException {
     private final transient Path file;
 
     public OutputFileException(Path file, String problem, Throwable cause) {
-        super(file + ": " + problem, cause);
+        super(file + ": " + InvalidInputException.oneLine(problem), cause);
         this.file = file;
     }
 
