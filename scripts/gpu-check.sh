@@ -33,5 +33,5 @@ d_gr = max(abs(a - b) for a, b in zip(gpu, ref))
 print("restore --device gpu vs cpu: max |diff| %.3g; vs reference: %.3g (limit 1e-4)" % (d_gc, d_gr))
 sys.exit(0 if d_gc <= 1e-4 and d_gr <= 1e-4 else 1)
 PY
-mvn -B -ntp -Pcuda test -pl core -Dtest=ReferenceParityTest -Dsurefire.failIfNoSpecifiedTests=false
+mvn -B -ntp -Pcuda test -pl core -Dtest=ReferenceParityTest -Dsurefire.failIfNoSpecifiedTests=false -Dparity.outputTol=1e-4
 echo "gpu-check: passed"

@@ -32,6 +32,8 @@ class ReferenceParityTest {
     private static final String DIR = "parity/tiny-32x32/";
     /** Per tensor: |g - g_ref| <= GRADIENT_RTOL * max|g_ref| + 1e-10 (docs/reliability.md). */
     static final double GRADIENT_RTOL = 1e-4;
+    /** Outputs in both modes: max |y - y_ref| (docs/reliability.md; measured 4.8e-7 and 2.4e-7). */
+    static final double OUTPUT_TOL = Double.parseDouble(System.getProperty("parity.outputTol", "1e-5")); // gpu-check: 1e-4
     private static NDManager manager;
     private static RestoreRwkv model;
     private static NDArray input;
@@ -58,14 +60,14 @@ class ReferenceParityTest {
     @Test
     void inferenceModeOutputMatchesWithFusedKernel() throws Exception {
         model.setWkvKernel(WkvKernel.AUTO);
-        assertMaxAbs("out_eval (fused)", expected("out_eval.npy"), model.forward(input, false).toFloatArray(), 1e-4);
+        assertMaxAbs("out_eval (fused)", expected("out_eval.npy"), model.forward(input, false).toFloatArray(), OUTPUT_TOL);
     }
 
     @Test
     void inferenceModeOutputMatchesWithDifferentiableKernel() throws Exception {
         model.setWkvKernel(WkvKernel.DIFFERENTIABLE);
         try {
-            assertMaxAbs("out_eval (differentiable)", expected("out_eval.npy"), model.forward(input, false).toFloatArray(), 1e-4);
+            assertMaxAbs("out_eval (differentiable)", expected("out_eval.npy"), model.forward(input, false).toFloatArray(), OUTPUT_TOL);
         } finally {
             model.setWkvKernel(WkvKernel.AUTO);
         }
@@ -82,7 +84,7 @@ class ReferenceParityTest {
         for (int i = 0; i < out.length; i++) {
             sum[i] = out[i] + x[i];
         }
-        assertMaxAbs("output + x", sum, y, 1e-4);
+        assertMaxAbs("output + x", sum, y, OUTPUT_TOL);
     }
 
     /**
@@ -118,7 +120,7 @@ class ReferenceParityTest {
             model.setWkvKernel(WkvKernel.AUTO);
             model.setFusedTraining(false);
         }
-        assertMaxAbs("out_train", expected("out_train.npy"), out, 1e-4);
+        assertMaxAbs("out_train", expected("out_train.npy"), out, OUTPUT_TOL);
         assertEquals(meta.get("l1_loss_train_mode").getAsDouble(), loss, 1e-5, "L1 loss");
         int compared = 0;
         java.util.List<String> failed = new java.util.ArrayList<>();
