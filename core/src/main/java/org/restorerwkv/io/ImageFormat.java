@@ -70,6 +70,9 @@ public final class ImageFormat {
         }
         // the JDK's TIFF reader follows a looping page chain forever, so the chain is checked here first
         int tiffPages = isTiff(head) ? tiffPages(file, Math.min(limits.maxVoxels(), MAX_PAGES)) : -1;
+        if (isPng(head)) {
+            checkPngChunks(file, size);
+        }
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             Iterator<ImageReader> it = in == null ? null : ImageIO.getImageReaders(in);
             if (it == null || !it.hasNext()) {
@@ -117,6 +120,51 @@ public final class ImageFormat {
             } finally {
                 reader.dispose();
             }
+        }
+    }
+
+    /**
+     * Walks a PNG's chunks up to IEND, checking each one's length against the file and its CRC-32:
+     * the JDK's decoder fills the rest of a truncated image with zeros and ignores CRCs, which would
+     * turn a damaged file into a silently wrong image.
+     */
+    static void checkPngChunks(Path file, long size) throws IOException {
+        try (java.io.DataInputStream in = new java.io.DataInputStream(
+                new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+            in.skipNBytes(8);
+            long pos = 8;
+            byte[] buf = new byte[1 << 16];
+            while (true) {
+                if (pos + 12 > size) {
+                    throw new InvalidInputException(file, "truncated PNG (it ends before its IEND chunk)");
+                }
+                long len = in.readInt() & 0xffffffffL;
+                byte[] type = in.readNBytes(4);
+                if (len > size - pos - 12) {
+                    throw new InvalidInputException(file, "truncated PNG: chunk " + new String(type, java.nio.charset.StandardCharsets.ISO_8859_1)
+                            + " declares " + len + " bytes, the file has " + (size - pos - 12) + " left");
+                }
+                java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+                crc.update(type);
+                for (long left = len; left > 0; ) {
+                    int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                    if (n < 0) {
+                        throw new InvalidInputException(file, "truncated PNG");
+                    }
+                    crc.update(buf, 0, n);
+                    left -= n;
+                }
+                if ((in.readInt() & 0xffffffffL) != crc.getValue()) {
+                    throw new InvalidInputException(file, "PNG chunk " + new String(type, java.nio.charset.StandardCharsets.ISO_8859_1)
+                            + " fails its CRC-32 check (the file is corrupt)");
+                }
+                pos += 12 + len;
+                if (type[0] == 'I' && type[1] == 'E' && type[2] == 'N' && type[3] == 'D') {
+                    return;
+                }
+            }
+        } catch (java.io.EOFException e) {
+            throw new InvalidInputException(file, "truncated PNG", e);
         }
     }
 
