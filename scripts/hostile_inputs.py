@@ -306,7 +306,7 @@ def main():
         convert("nifti/dim0=%d" % v, "s.nii", nset("h", 40, v), "refuse")
     for i, v in enumerate([0, -5, 32767]):
         convert("nifti/dim1=%d" % v, "s.nii", nset("h", 42, v), "refuse")
-    convert("nifti/dim4=2", "s.nii", nset("h", 48, 2), "refuse")
+    convert("nifti/dim0=4,dim4=2", "s.nii", nset("h", 48, 2, nset("h", 40, 4)), "refuse")  # a 4-D volume
     for v in [0, 1, 3, 32, 128, 1024, 1536, 2304, 9999, -1]:
         convert("nifti/datatype=%d" % v, "s.nii", nset("h", 70, v), "refuse")
     for v in [0, 100, 347, 1e9, -352, float("nan"), float("inf")]:
@@ -404,7 +404,7 @@ def main():
         z = zlib.compressobj(9)
         row = b"\0" + bytes(2 * min(w, 65535))
         body = z.compress(row * min(h, 50)) + z.flush()
-        convert("bomb/png-%dx%d" % (w, h), "s.png", png(w, h, 16, idat=body), "refuse")
+        convert("bomb/png-%dx%d" % (w, h), "s.png", png(w, h, 16, idat=body), "either" if w * h < 1 << 20 else "refuse")
     convert("png/bad-crc", "s.png", png(16, 16)[:-5] + b"\0" + png(16, 16)[-4:], "either")
     convert("png/colour-type-2", "s.png", png(16, 16)[:25] + b"\x02" + png(16, 16)[26:], "either")
     convert("png/no-idat", "s.png", b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 16, 0, 0, 0, 0))
@@ -566,6 +566,7 @@ def main():
     restore("restore/bomb-png", "s.png", png(30000, 30000, 16, idat=zlib.compress(b"\0" * 60001 * 100)), "refuse")
     restore("restore/ok", "s.npy", npy((1, 32, 32), "<f4", pack("f", values(1024))), "ok", out_name="out.npy")
     restore("restore/bad-modality", "s.npy", good, "refuse", modality="xray")
+    cases[-1].names.append("unknown modality 'xray'")  # a bad argument names the argument
     restore("restore/auto-modality-npy", "s.npy", good, "refuse", modality="auto")
 
     # 12. eval
@@ -597,7 +598,7 @@ def main():
             d = new_dir()
             src = put(d, fname, data[:c])
             out = os.path.join(d, "o", "out.nii")
-            cases.append(Case("simulate/truncated-%s@%d" % (key, c), ["simulate", "--task", "pet-lowcount", "--input", src,
+            cases.append(Case("simulate/truncated-%s@%d" % (key, c), ["simulate", "--task", "pet-lowcount", "--fraction", "0.25", "--input", src,
                                                                      "--output", out], "refuse", [src], [out], [src, out]))
 
     # 14. paths and permissions
@@ -610,7 +611,7 @@ def main():
         for cmd in ["convert", "restore", "simulate"]:
             args = {"convert": ["convert", "--input", src, "--output", out],
                     "restore": ["restore", "--input", src, "--output", out, "--modality", "ct", "--quiet"],
-                    "simulate": ["simulate", "--task", "pet-lowcount", "--input", src, "--output", out]}[cmd]
+                    "simulate": ["simulate", "--task", "pet-lowcount", "--fraction", "0.25", "--input", src, "--output", out]}[cmd]
             cases.append(Case("paths/%s-%s" % (cmd, nm), args, "refuse", [src], [out] if out != src else [], [src, out]))
     os.makedirs(os.path.join(d, "isdir.nii"))
     for cmd in ["convert", "restore"]:
@@ -622,7 +623,7 @@ def main():
         missing = os.path.join(d, "missing.nii")
         args = {"convert": ["convert", "--input", missing, "--output", os.path.join(d, "m.nii")],
                 "restore": ["restore", "--input", missing, "--output", os.path.join(d, "m.nii"), "--modality", "ct"],
-                "simulate": ["simulate", "--task", "pet-lowcount", "--input", missing, "--output", os.path.join(d, "m.nii")]}[cmd]
+                "simulate": ["simulate", "--task", "pet-lowcount", "--fraction", "0.25", "--input", missing, "--output", os.path.join(d, "m.nii")]}[cmd]
         cases.append(Case("paths/%s-missing-input" % cmd, args, "refuse", [], [os.path.join(d, "m.nii")], [missing]))
     # as an unprivileged user: unreadable input, read-only output folder
     d = new_dir()
@@ -636,7 +637,7 @@ def main():
         def args_for(i, o):
             return {"convert": ["convert", "--input", i, "--output", o],
                     "restore": ["restore", "--input", i, "--output", o, "--modality", "ct", "--quiet"],
-                    "simulate": ["simulate", "--task", "pet-lowcount", "--input", i, "--output", o]}[cmd]
+                    "simulate": ["simulate", "--task", "pet-lowcount", "--fraction", "0.25", "--input", i, "--output", o]}[cmd]
         cases.append(Case("perm/%s-unreadable-input" % cmd, args_for(locked, os.path.join(d, cmd + "-u.nii")), "refuse", [],
                           [os.path.join(d, cmd + "-u.nii")], [locked], user="nobody"))
         cases.append(Case("perm/%s-read-only-folder" % cmd, args_for(src, os.path.join(ro, "o.nii")), "refuse", [src],
