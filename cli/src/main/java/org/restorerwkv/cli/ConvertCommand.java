@@ -32,20 +32,30 @@ public final class ConvertCommand implements Callable<Integer> {
     @Mixin
     DicomOutputOptions dicom;
 
+    @Option(names = "--allow-nonfinite", description = "Write NaN and infinite voxel values (refused by default: most tools cannot use them).")
+    boolean allowNonFinite;
+
+    @picocli.CommandLine.Mixin
+    ReadLimitOptions readLimits;
+
     @Override
     public Integer call() throws Exception {
         Path input = Weights.resolve(inputArg);
         if (!Files.exists(input)) {
             throw new InvalidInputException(input, "no such file");
         }
+        if (!Files.isReadable(input)) {
+            throw new InvalidInputException(input, "cannot read (permission denied)");
+        }
         if (Files.exists(output) && Files.isSameFile(input, output)) {
             throw new InvalidInputException(output, "the output would overwrite the input");
         }
         if (!isWeights(output)) {
-            VolumeFormats.convert(input, output, dicom.apply(Derivation.converted()));
+            VolumeFormats.convert(input, output, readLimits.limits(), allowNonFinite, dicom.apply(Derivation.converted()));
             System.err.printf(Locale.ROOT, "wrote %s%n", output);
             return 0;
         }
+        org.restorerwkv.io.AtomicFiles.checkWritableFile(output);
         // a training checkpoint's optimizer state stays behind: the output is a plain state_dict that
         // PyTorch's load_state_dict accepts
         LinkedHashMap<String, HostTensor> state = Weights.readModelState(input);

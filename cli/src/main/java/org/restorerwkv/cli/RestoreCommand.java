@@ -24,9 +24,12 @@ import org.restorerwkv.infer.RestoreListener;
 import org.restorerwkv.infer.Restorer;
 import org.restorerwkv.infer.TilingPlan;
 import org.restorerwkv.infer.ScanRestorer;
+import org.restorerwkv.io.AtomicFiles;
+import org.restorerwkv.io.FileErrors;
 import org.restorerwkv.io.HostTensor;
 import org.restorerwkv.io.InvalidInputException;
 import org.restorerwkv.io.Npy;
+import org.restorerwkv.io.ReadLimits;
 import org.restorerwkv.io.Volume;
 import org.restorerwkv.io.VolumeFormats;
 import org.restorerwkv.io.dicom.Derivation;
@@ -47,6 +50,9 @@ public final class RestoreCommand implements Callable<Integer> {
 
     @Mixin
     DicomOutputOptions dicom;
+
+    @Mixin
+    ReadLimitOptions readLimits;
 
     @Option(names = "--input", required = true, paramLabel = "IN", description = "Input scan, series directory or directory of scans.")
     Path input;
@@ -91,6 +97,9 @@ public final class RestoreCommand implements Callable<Integer> {
         if (!Files.exists(input)) {
             throw new InvalidInputException(input, "no such file or directory");
         }
+        if (!Files.isReadable(input)) {
+            throw new InvalidInputException(input, "cannot read (permission denied)");
+        }
         if (Files.exists(output) && Files.isSameFile(input, output)) {
             throw new InvalidInputException(output, "the output would overwrite the input");
         }
@@ -100,6 +109,8 @@ public final class RestoreCommand implements Callable<Integer> {
         dicom.apply(Derivation.converted()); // refuse bad DICOM options before any work
         int tilePx = parseTile(tile);
         long budget = maxMemory == null ? 0 : ModelOptions.parseBytes("--max-memory", maxMemory);
+        Modality fixed = modality.equalsIgnoreCase("auto") ? null : Modality.parse(modality);
+        ReadLimits limits = readLimits.limits();
         timing("command started");
         List<Path[]> jobs = jobs();
         long t0 = System.nanoTime();
@@ -109,23 +120,42 @@ public final class RestoreCommand implements Callable<Integer> {
         model.applyThreads(); // before the engine reads them
         ai.djl.engine.Engine.getInstance();
         timing("libtorch started");
+        List<String> failures = new ArrayList<>();
         try (Models models = new Models(tilePx, budget)) {
             // the weights load while the first scan is read, where the scan is not needed to choose them
             if (model.weights != null) {
                 models.prefetch(model.weights);
-            } else if (!modality.equalsIgnoreCase("auto")) {
-                models.prefetch(model.weightsOrDefault(Modality.parse(modality)));
+            } else if (fixed != null) {
+                models.prefetch(model.weightsOrDefault(fixed));
             }
-            Object first = read(jobs.get(0)[0], jobs.get(0)[1]);
-            timing("first scan read");
             for (int i = 0; i < jobs.size(); i++) {
                 Path[] job = jobs.get(i);
-                slices += restoreOne(models, job[0], job[1], i == 0 ? first : read(job[0], job[1]));
+                try {
+                    Scan scan = read(job[0], job[1], fixed, limits);
+                    timing("scan read");
+                    slices += restoreOne(models, scan);
+                } catch (IOException e) {
+                    if (jobs.size() == 1) {
+                        throw e;
+                    }
+                    // all or nothing per scan: this one's output was never written; the others go on
+                    String line = e instanceof java.nio.file.FileSystemException fs && fs.getFile() != null
+                            ? fs.getFile() + ": " + FileErrors.describe(fs)
+                            : String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+                    System.err.println("restore-rwkv restore: " + line);
+                    failures.add(job[0].toString());
+                }
             }
         }
         double s = (System.nanoTime() - t0) / 1e9;
-        System.err.printf(Locale.ROOT, "restored %d scan(s), %d slice(s) in %.1f s (%.2f slices/s) -> %s%n",
-                jobs.size(), slices, s, slices / s, output);
+        int done = jobs.size() - failures.size();
+        System.err.printf(Locale.ROOT, "restored %d of %d scan(s), %d slice(s) in %.1f s (%.2f slices/s) -> %s%n",
+                done, jobs.size(), slices, s, slices / s, output);
+        if (!failures.isEmpty()) {
+            System.err.printf(Locale.ROOT, "restore-rwkv restore: %s: %d of %d scan(s) failed (%s) and have no output;"
+                    + " the other outputs are complete%n", input, failures.size(), jobs.size(), String.join(", ", failures));
+            return 1;
+        }
         if (debugTiming) {
             timing("done");
             System.err.printf(Locale.ROOT, "timing: peak RSS %.0f MB%n", Bench.peakRssMb());
@@ -215,6 +245,7 @@ public final class RestoreCommand implements Callable<Integer> {
     private List<Path[]> jobs() throws IOException {
         List<Path[]> jobs = new ArrayList<>();
         if (Files.isDirectory(input) && !isDicomSeries(input)) {
+            AtomicFiles.checkWritableFolder(output);
             try (Stream<Path> s = Files.list(input)) {
                 for (Path p : s.sorted().toList()) {
                     if (!p.getFileName().toString().startsWith(".")) {
@@ -228,9 +259,12 @@ public final class RestoreCommand implements Callable<Integer> {
         } else {
             jobs.add(new Path[] {input, output});
         }
+        // every output is checked before the model loads: a bad name or an unwritable place fails in seconds
         for (Path[] j : jobs) {
-            if (!isNpyToNpy(j[0], j[1])) {
-                VolumeFormats.outputKind(j[1]); // refuse a bad output name before any work
+            if (isNpyToNpy(j[0], j[1])) {
+                AtomicFiles.checkWritableFile(j[1]);
+            } else {
+                VolumeFormats.checkWritable(j[1]);
             }
         }
         return jobs;
@@ -254,44 +288,62 @@ public final class RestoreCommand implements Callable<Integer> {
         return in.toString().toLowerCase(Locale.ROOT).endsWith(".npy") && out.toString().toLowerCase(Locale.ROOT).endsWith(".npy");
     }
 
-    /** A scan read for {@link #restoreOne}: a HostTensor (npy to npy) or a Volume. */
-    private Object read(Path in, Path out) throws IOException {
-        return isNpyToNpy(in, out) ? Npy.read(in) : VolumeFormats.read(in);
+    /** A scan read and checked, ready for the model: a raw .npy array or a volume. */
+    private record Scan(Path in, Path out, HostTensor array, Volume volume, Modality modality, int slices, int height,
+            int width) {}
+
+    private Scan read(Path in, Path out, Modality fixed, ReadLimits limits) throws IOException {
+        if (isNpyToNpy(in, out)) {
+            HostTensor t = Npy.read(in, limits);
+            requireFinite(in, t.data());
+            Modality m = fixed != null ? fixed : modality(null, in);
+            long[] s = t.shape();
+            return new Scan(in, out, t, null, m, t.rank() == 2 ? 1 : (int) s[0], (int) s[s.length - 2], (int) s[s.length - 1]);
+        }
+        Volume v = VolumeFormats.read(in, limits);
+        requireFinite(in, v.voxels());
+        Modality m = fixed != null ? fixed : modality(v, in);
+        int[] shape = org.restorerwkv.io.Reslice.shape(v.depth(), v.height(), v.width(), axis);
+        return new Scan(in, out, null, v, m, shape[0], shape[1], shape[2]);
     }
 
-    private int restoreOne(Models models, Path in, Path out, Object scan) throws Exception {
-        if (scan instanceof HostTensor t) {
-            Modality m = modality(null, in);
-            RestorationModel restorer = models.forModality(m);
-            int n = t.rank() == 2 ? 1 : (int) t.shape()[0];
-            long[] s = t.shape();
-            announce(restorer, in, n, (int) s[s.length - 2], (int) s[s.length - 1]);
-            try (ProgressBar pb = progress(in, n)) {
-                HostTensor y = restorer.restore(t, m, listener(pb));
-                timing("restored");
-                Npy.write(out, y);
-                timing("written");
-            } catch (IllegalArgumentException e) {
-                throw new InvalidInputException(in, e.getMessage());
-            }
-            return n;
+    private static void requireFinite(Path in, float[] voxels) throws InvalidInputException {
+        long bad = VolumeFormats.countNonFinite(voxels);
+        if (bad > 0) {
+            throw new InvalidInputException(in, bad + " voxel(s) are NaN or infinite; restore needs finite values");
         }
-        Volume v = (Volume) scan;
-        Modality m = modality(v, in);
-        RestorationModel restorer = models.forModality(m);
-        int n = ScanRestorer.sliceCount(v, axis);
-        int[] shape = org.restorerwkv.io.Reslice.shape(v.depth(), v.height(), v.width(), axis);
-        announce(restorer, in, n, shape[1], shape[2]);
-        try (ProgressBar pb = progress(in, n)) {
-            Volume y = restorer.restore(v, m, axis, listener(pb));
-            timing("restored");
-            // recorded in DICOM outputs (DerivationDescription): the weights this scan was restored with
-            VolumeFormats.write(out, y, dicom.apply(Derivation.restored(restorer.weights())));
+    }
+
+    private int restoreOne(Models models, Scan scan) throws Exception {
+        RestorationModel restorer = models.forModality(scan.modality());
+        announce(restorer, scan.in(), scan.slices(), scan.height(), scan.width());
+        long kept;
+        try (ProgressBar pb = progress(scan.in(), scan.slices())) {
+            if (scan.array() != null) {
+                ScanRestorer.Restored<HostTensor> y = restorer.restoreCounted(scan.array(), scan.modality(), listener(pb));
+                timing("restored");
+                Npy.write(scan.out(), y.result());
+                kept = y.passedThrough();
+            } else {
+                ScanRestorer.Restored<Volume> y = restorer.restoreCounted(scan.volume(), scan.modality(), axis, listener(pb));
+                timing("restored");
+                // recorded in DICOM outputs (DerivationDescription): the weights this scan was restored with
+                VolumeFormats.write(scan.out(), y.result(), dicom.apply(Derivation.restored(restorer.weights())));
+                kept = y.passedThrough();
+            }
             timing("written");
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(in, e.getMessage());
+            throw new InvalidInputException(scan.in(), e.getMessage(), e);
         }
-        return n;
+        Modality m = scan.modality();
+        System.err.printf(Locale.ROOT, "%s -> %s: %d voxel(s) outside the %s range [%s, %s]%s passed through unchanged%n",
+                scan.in(), scan.out(), kept, m, plain(m.normLow()), plain(m.normHigh()),
+                m.units().isEmpty() ? "" : " " + m.units());
+        return scan.slices();
+    }
+
+    private static String plain(double x) {
+        return x == Math.rint(x) && Double.isFinite(x) ? Long.toString((long) x) : Double.toString(x);
     }
 
     /** Says on stderr when slices will be tiled (always) or how they run (with --debug-timing). */

@@ -34,6 +34,9 @@ public final class SimulateCommand implements Callable<Integer> {
     @Mixin
     SimulationOptions simulation;
 
+    @Mixin
+    ReadLimitOptions readLimits;
+
     @Option(names = "--input", required = true, paramLabel = "IN",
             description = "Scan: NIfTI, DICOM file or series folder, NPY/NPZ, PNG, TIFF.")
     Path input;
@@ -69,6 +72,7 @@ public final class SimulateCommand implements Callable<Integer> {
         }
         VolumeFormats.OutputKind kind = VolumeFormats.outputKind(output);
         refuseOverwrite(input, output);
+        VolumeFormats.checkWritable(output);
         if (panel != null) {
             if (!panel.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
                 throw new InvalidInputException(panel, "the panel is a PNG picture: name it .png");
@@ -77,9 +81,14 @@ public final class SimulateCommand implements Callable<Integer> {
             if (panel.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize())) {
                 throw new InvalidInputException(panel, "the panel would overwrite the output");
             }
+            org.restorerwkv.io.AtomicFiles.checkWritableFile(panel);
         }
         long t0 = System.nanoTime();
-        Volume in = VolumeFormats.read(input);
+        Volume in = VolumeFormats.read(input, readLimits.limits());
+        long bad = VolumeFormats.countNonFinite(in.voxels());
+        if (bad > 0) {
+            throw new InvalidInputException(input, bad + " voxel(s) are NaN or infinite; simulate needs finite values");
+        }
         Simulation.Bound bound;
         try {
             bound = sim.bind(in);

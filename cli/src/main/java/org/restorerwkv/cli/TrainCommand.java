@@ -102,6 +102,9 @@ public final class TrainCommand implements Callable<Integer> {
             + "waiting threads spin.")
     Integer threads;
 
+    /** Also told of every step, after the progress display (null: nothing); set by tests that stop a run at a known step. */
+    Trainer.TrainListener afterStep;
+
     @Override
     public Integer call() throws Exception {
         ModelOptions.applyThreads(threads); // before the engine starts
@@ -123,7 +126,34 @@ public final class TrainCommand implements Callable<Integer> {
             b.checkpointEvery(checkpointEvery);
         }
         Trainer trainer = new Trainer(b.build());
-        trainer.setListener(new TrainProgress(!noProgress));
+        TrainProgress progress = new TrainProgress(!noProgress);
+        trainer.setListener(afterStep == null ? progress : new Trainer.TrainListener() {
+            @Override
+            public void started(long done, long total) {
+                progress.started(done, total);
+            }
+
+            @Override
+            public void onStep(Trainer.StepRecord step) throws java.io.IOException {
+                progress.onStep(step);
+                afterStep.onStep(step);
+            }
+
+            @Override
+            public void validated(long iteration, double score) {
+                progress.validated(iteration, score);
+            }
+
+            @Override
+            public void logsWritten(org.restorerwkv.train.TrainLog log, Path runDir) throws java.io.IOException {
+                progress.logsWritten(log, runDir);
+            }
+
+            @Override
+            public void finished() {
+                progress.finished();
+            }
+        });
         Trainer.Result r = trainer.run();
         System.out.printf(Locale.ROOT, "trained %d iterations, last loss %.6g; best validation PSNR %.4f dB at iteration %d%n",
                 r.iterations(), r.lastLoss(), r.bestScore(), r.bestIteration());

@@ -150,6 +150,21 @@ public final class RestorationModel implements AutoCloseable {
         return restorer.restore(slices, modality, listener);
     }
 
+    /**
+     * As {@link #restore(Volume, Modality, int, RestoreListener)}, with how many voxels lay outside
+     * the modality's normalization range and kept their input value (metal in CT, hot spots in PET).
+     */
+    public ScanRestorer.Restored<Volume> restoreCounted(Volume scan, Modality modality, int axis, RestoreListener listener) {
+        Objects.requireNonNull(modality, "modality");
+        return restorer.restoreCounted(scan, modality, axis, listener);
+    }
+
+    /** As {@link #restore(HostTensor, Modality, RestoreListener)}, with the passed-through count. */
+    public ScanRestorer.Restored<HostTensor> restoreCounted(HostTensor slices, Modality modality, RestoreListener listener) {
+        Objects.requireNonNull(modality, "modality");
+        return restorer.restoreCounted(slices, modality, listener);
+    }
+
     /** Restores one slice of {@code height x width} pixels (row-major) and returns its pixels. */
     public float[] restoreSlice(float[] pixels, int height, int width, Modality modality) {
         if ((long) height * width != pixels.length) {

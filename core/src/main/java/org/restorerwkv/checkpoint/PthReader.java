@@ -151,9 +151,19 @@ final class PthReader {
                 throw new InvalidInputException(file, "truncated entry " + e.getName() + ": " + b.length + " of "
                         + e.getSize() + " bytes");
             }
+            checkCrc(file, e, b);
             return b;
         } catch (ZipException | java.io.EOFException ex) {
             throw new InvalidInputException(file, "corrupt entry " + e.getName() + " (" + ex.getMessage() + ")", ex);
+        }
+    }
+
+    /** java.util.zip.ZipFile does not check CRCs itself: a whole entry's bytes against its directory's CRC-32. */
+    private static void checkCrc(Path file, ZipEntry e, byte[] whole) throws InvalidInputException {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(whole);
+        if (e.getCrc() >= 0 && crc.getValue() != e.getCrc()) {
+            throw new InvalidInputException(file, "entry " + e.getName() + " fails its CRC-32 check (the archive is corrupt)");
         }
     }
 
@@ -350,6 +360,9 @@ final class PthReader {
             }
             if (raw.length < need) {
                 throw error("storage " + key + " is truncated: " + raw.length + " of " + need + " bytes");
+            }
+            if (e.getSize() == need) {
+                checkCrc(file, e, raw);
             }
             Storage s = new Storage(key, dtype, numel, ByteBuffer.wrap(raw).order(order));
             storages.put(key, s);

@@ -142,9 +142,14 @@ public final class Safetensors {
         }
         ByteBuffer hb = ByteBuffer.allocate((int) n);
         readFully(file, ch, hb, 8);
+        String text = new String(hb.array(), StandardCharsets.UTF_8);
+        int depth = nesting(text);
+        if (depth > MAX_DEPTH) {
+            throw new InvalidInputException(file, "safetensors header JSON nests " + depth + " levels deep; a valid one nests 3");
+        }
         JsonObject json;
         try {
-            JsonElement el = JsonParser.parseString(new String(hb.array(), StandardCharsets.UTF_8));
+            JsonElement el = JsonParser.parseString(text);
             if (!el.isJsonObject()) {
                 throw new InvalidInputException(file, "safetensors header is not a JSON object");
             }
@@ -186,6 +191,33 @@ public final class Safetensors {
             }
         }
         return new Header(dataStart, entries, metadata);
+    }
+
+    /** Deeper JSON is refused before Gson parses it (Gson recurses once per level). */
+    private static final int MAX_DEPTH = 16;
+
+    /** The deepest nesting of arrays and objects in a JSON text, strings skipped (stops counting past MAX_DEPTH). */
+    static int nesting(String json) {
+        int depth = 0;
+        int max = 0;
+        boolean inString = false;
+        for (int i = 0; i < json.length() && max <= MAX_DEPTH; i++) {
+            char c = json.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '[' || c == '{') {
+                max = Math.max(max, ++depth);
+            } else if (c == ']' || c == '}') {
+                depth--;
+            }
+        }
+        return max;
     }
 
     private static Entry entry(Path file, String name, JsonElement el, long dataSize) throws InvalidInputException {

@@ -18,7 +18,8 @@ import org.restorerwkv.eval.MetricAccumulator;
 /**
  * Metrics of restored images against their targets, both already in physical units (the
  * {@code eval --pred P --target T} logic): two files, or two folders whose files are matched by
- * name. Every slice is evaluated with the reference protocol ({@link Evaluation#evaluate}).
+ * name. Every slice is evaluated with the reference protocol ({@link Evaluation#evaluate}); a file
+ * holding NaN or an infinity is refused.
  */
 public final class FileComparison {
 
@@ -67,6 +68,8 @@ public final class FileComparison {
             MetricAccumulator acc) throws IOException {
         HostTensor p = source.read(pred);
         HostTensor t = source.read(target);
+        requireFinite(pred, p);
+        requireFinite(target, t);
         if (!Arrays.equals(p.shape(), t.shape())) {
             throw new InvalidInputException(pred, "shape " + p.shapeString() + " differs from the target's "
                     + t.shapeString() + " (" + target + ")");
@@ -79,6 +82,14 @@ public final class FileComparison {
             float[] ps = Arrays.copyOfRange(p.data(), k * area, (k + 1) * area);
             float[] ts = Arrays.copyOfRange(t.data(), k * area, (k + 1) * area);
             acc.add(depth == 1 ? name : name + "#" + k, modality, Evaluation.evaluate(modality, ps, ts, h, w));
+        }
+    }
+
+    /** NaN and ±Inf are refused alike: the window would turn an infinity into a plausible finite value. */
+    private static void requireFinite(Path file, HostTensor t) throws InvalidInputException {
+        long bad = VolumeFormats.countNonFinite(t.data());
+        if (bad > 0) {
+            throw new InvalidInputException(file, bad + " voxel(s) are NaN or infinite; metrics need finite values");
         }
     }
 

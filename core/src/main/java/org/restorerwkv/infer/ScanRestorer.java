@@ -28,21 +28,58 @@ public final class ScanRestorer {
         this.scaling = scaling;
     }
 
+    /**
+     * A restoration and how many voxels were passed through: those outside the modality's
+     * normalization range keep their input value (the network saw them clipped, as the reference
+     * does, and its output there is clipped too, so it would erase metal at 4000 HU or a 40 SUV hot
+     * spot).
+     */
+    public record Restored<T>(T result, long passedThrough) {}
+
     /** A volume restored along {@code axis} (0 = stored slices); same shape, geometry, metadata. */
     public Volume restore(Volume v, Modality modality, int axis, RestoreListener listener) {
+        return restoreCounted(v, modality, axis, listener).result();
+    }
+
+    /** {@link #restore(Volume, Modality, int, RestoreListener)} with the count of passed-through voxels. */
+    public Restored<Volume> restoreCounted(Volume v, Modality modality, int axis, RestoreListener listener) {
         int[] s = Reslice.shape(v.depth(), v.height(), v.width(), axis);
         float[] slices = Reslice.forward(v.voxels(), v.depth(), v.height(), v.width(), axis);
         double f = scaling.factor(modality, slices);
         HostTensor x = new HostTensor(new long[] {s[0], s[1], s[2]}, modality.normalize(slices, f));
         float[] y = modality.denormalize(restorer.restore(x, listener).data(), f);
-        return v.withVoxels(Reslice.backward(y, v.depth(), v.height(), v.width(), axis));
+        long kept = passThrough(slices, y, modality, f);
+        return new Restored<>(v.withVoxels(Reslice.backward(y, v.depth(), v.height(), v.width(), axis)), kept);
     }
 
     /** A raw array ((H,W), (D,H,W) or (N,C,H,W)) restored with its shape kept. */
     public HostTensor restore(HostTensor t, Modality modality, RestoreListener listener) {
+        return restoreCounted(t, modality, listener).result();
+    }
+
+    /** {@link #restore(HostTensor, Modality, RestoreListener)} with the count of passed-through voxels. */
+    public Restored<HostTensor> restoreCounted(HostTensor t, Modality modality, RestoreListener listener) {
         double f = scaling.factor(modality, t.data());
         HostTensor x = new HostTensor(t.shape(), modality.normalize(t.data(), f));
-        return new HostTensor(t.shape(), modality.denormalize(restorer.restore(x, listener).data(), f));
+        float[] y = modality.denormalize(restorer.restore(x, listener).data(), f);
+        long kept = passThrough(t.data(), y, modality, f);
+        return new Restored<>(new HostTensor(t.shape(), y), kept);
+    }
+
+    /** Puts the input value back wherever it lies outside the normalization range; returns how many. */
+    private static long passThrough(float[] in, float[] out, Modality m, double factor) {
+        if (m.isIdentity()) {
+            return 0;
+        }
+        long n = 0;
+        for (int i = 0; i < in.length; i++) {
+            double x = in[i] * factor; // the value normalize() compared with the range
+            if (x < m.normLow() || x > m.normHigh()) {
+                out[i] = in[i];
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Slices {@link #restore(Volume, Modality, int, RestoreListener)} will run for a volume. */

@@ -72,7 +72,24 @@ public final class ImageFormat {
     }
 
     public static Volume read(Path file) throws IOException {
+        return read(file, ReadLimits.DEFAULT);
+    }
+
+    /**
+     * Reads a PNG or TIFF within {@code limits}: the dimensions every page declares are checked
+     * before any page is decoded, and a TIFF's page chain is walked first ({@link #tiffPages}).
+     */
+    public static Volume read(Path file, ReadLimits limits) throws IOException {
         long size = Files.size(file);
+        byte[] head;
+        try (java.io.InputStream s = Files.newInputStream(file)) {
+            head = s.readNBytes(8);
+        }
+        // the JDK's TIFF reader follows a looping page chain forever, so the chain is checked here first
+        int tiffPages = isTiff(head) ? tiffPages(file, Math.min(limits.maxVoxels(), MAX_PAGES)) : -1;
+        if (isPng(head)) {
+            checkPngChunks(file, size);
+        }
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             Iterator<ImageReader> it = in == null ? null : ImageIO.getImageReaders(in);
             if (it == null || !it.hasNext()) {
@@ -87,14 +104,18 @@ public final class ImageFormat {
             }
             try {
                 reader.setInput(in, false, true);
-                int pages = reader.getNumImages(true);
+                int pages = tiffPages >= 0 ? tiffPages : reader.getNumImages(true);
                 if (pages < 1) {
                     throw new InvalidInputException(file, "image file holds no image");
                 }
                 int w = reader.getWidth(0);
                 int h = reader.getHeight(0);
+                if (w < 1 || h < 1) {
+                    throw new InvalidInputException(file, "invalid image size " + w + "x" + h);
+                }
                 long pixels = (long) w * h * pages;
-                if (w < 1 || h < 1 || pixels > Integer.MAX_VALUE - 8 || pixels > MAX_EXPANSION * size) {
+                limits.checkVoxels(file, pixels, w + "x" + h + "x" + pages);
+                if (pixels > MAX_EXPANSION * size) {
                     throw new InvalidInputException(file, "implausible image size " + w + "x" + h + "x" + pages
                             + " for a " + size + "-byte file");
                 }
@@ -108,12 +129,151 @@ public final class ImageFormat {
                     greyInto(img, vox, p * w * h, file);
                 }
                 return Volume.of(pages, h, w, vox);
-            } catch (javax.imageio.IIOException | IndexOutOfBoundsException | IllegalArgumentException e) {
-                throw new InvalidInputException(file, "corrupt image (" + e.getMessage() + ")");
+            } catch (InvalidInputException e) {
+                throw e;
+            } catch (java.io.EOFException e) {
+                throw new InvalidInputException(file, "truncated image (the data end before the image does)", e);
+            } catch (javax.imageio.IIOException e) {
+                throw new InvalidInputException(file, "corrupt image (" + e.getMessage() + ")", e);
+            } catch (RuntimeException e) {
+                // the JDK's decoders report some corrupt data only as runtime exceptions (an LZW-tagged
+                // TIFF strip holding raw bytes: NullPointerException); ours are all checked before
+                throw new InvalidInputException(file, "corrupt image (" + e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
             } finally {
                 reader.dispose();
             }
         }
+    }
+
+    /**
+     * Walks a PNG's chunks up to IEND, checking each one's length against the file and its CRC-32:
+     * the JDK's decoder fills the rest of a truncated image with zeros and ignores CRCs, which would
+     * turn a damaged file into a silently wrong image.
+     */
+    static void checkPngChunks(Path file, long size) throws IOException {
+        try (java.io.DataInputStream in = new java.io.DataInputStream(
+                new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+            in.skipNBytes(8);
+            long pos = 8;
+            byte[] buf = new byte[1 << 16];
+            while (true) {
+                if (pos + 12 > size) {
+                    throw new InvalidInputException(file, "truncated PNG (it ends before its IEND chunk)");
+                }
+                long len = in.readInt() & 0xffffffffL;
+                byte[] type = in.readNBytes(4);
+                if (len > size - pos - 12) {
+                    throw new InvalidInputException(file, "truncated PNG: chunk " + new String(type, java.nio.charset.StandardCharsets.ISO_8859_1)
+                            + " declares " + len + " bytes, the file has " + (size - pos - 12) + " left");
+                }
+                java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+                crc.update(type);
+                for (long left = len; left > 0; ) {
+                    int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                    if (n < 0) {
+                        throw new InvalidInputException(file, "truncated PNG");
+                    }
+                    crc.update(buf, 0, n);
+                    left -= n;
+                }
+                if ((in.readInt() & 0xffffffffL) != crc.getValue()) {
+                    throw new InvalidInputException(file, "PNG chunk " + new String(type, java.nio.charset.StandardCharsets.ISO_8859_1)
+                            + " fails its CRC-32 check (the file is corrupt)");
+                }
+                pos += 12 + len;
+                if (type[0] == 'I' && type[1] == 'E' && type[2] == 'N' && type[3] == 'D') {
+                    return;
+                }
+            }
+        } catch (java.io.EOFException e) {
+            throw new InvalidInputException(file, "truncated PNG", e);
+        }
+    }
+
+    /** At most this many TIFF pages (slices), whatever the voxel limit. */
+    static final int MAX_PAGES = 1 << 16;
+
+    /**
+     * The pages of a classic TIFF, counted by walking its chain of image file directories with loop
+     * detection and a page limit; the strip and tile byte counts of each page must lie within the
+     * file (the JDK's decoder allocates what they claim).
+     */
+    static int tiffPages(Path file, long maxPages) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            long size = ch.size();
+            java.nio.ByteBuffer h = readAt(file, ch, 0, 8, java.nio.ByteOrder.LITTLE_ENDIAN);
+            java.nio.ByteOrder order = h.get(0) == 'M' ? java.nio.ByteOrder.BIG_ENDIAN : java.nio.ByteOrder.LITTLE_ENDIAN;
+            h.order(order);
+            if (h.getShort(2) == 43) {
+                throw new InvalidInputException(file, "BigTIFF is not supported");
+            }
+            long off = h.getInt(4) & 0xffffffffL;
+            java.util.Map<Long, Integer> seen = new java.util.HashMap<>();
+            int pages = 0;
+            while (off != 0) {
+                if (off < 8 || off + 2 > size) {
+                    throw new InvalidInputException(file, "TIFF page " + pages + " starts at offset " + off
+                            + ", outside the " + size + "-byte file");
+                }
+                Integer earlier = seen.put(off, pages);
+                if (earlier != null) {
+                    throw new InvalidInputException(file, "TIFF page chain loops: page " + pages
+                            + " is page " + earlier + " again");
+                }
+                if (pages >= maxPages) {
+                    throw new InvalidInputException(file, "TIFF holds more than " + maxPages + " pages");
+                }
+                int entries = readAt(file, ch, off, 2, order).getShort(0) & 0xffff;
+                long next = off + 2 + 12L * entries;
+                if (next + 4 > size) {
+                    throw new InvalidInputException(file, "truncated TIFF directory of page " + pages);
+                }
+                java.nio.ByteBuffer dir = readAt(file, ch, off + 2, 12 * entries + 4, order);
+                for (int e = 0; e < entries; e++) {
+                    int tag = dir.getShort(12 * e) & 0xffff;
+                    if (tag == 279 || tag == 325) { // StripByteCounts, TileByteCounts
+                        long total = byteCounts(file, ch, dir, 12 * e, order, size);
+                        if (total > size) {
+                            throw new InvalidInputException(file, "TIFF page " + pages + " declares " + total
+                                    + " bytes of image data, more than the " + size + "-byte file holds");
+                        }
+                    }
+                }
+                off = dir.getInt(12 * entries) & 0xffffffffL;
+                pages++;
+            }
+            return pages;
+        }
+    }
+
+    /** The sum of a SHORT or LONG byte-count field's values (stopping once it exceeds the file). */
+    private static long byteCounts(Path file, java.nio.channels.FileChannel ch, java.nio.ByteBuffer dir, int at,
+            java.nio.ByteOrder order, long size) throws IOException {
+        int type = dir.getShort(at + 2) & 0xffff;
+        long count = dir.getInt(at + 4) & 0xffffffffL;
+        int item = type == 3 ? 2 : type == 4 ? 4 : 0;
+        if (item == 0 || count * item > size || count * item > (1 << 26)) {
+            return type == 3 || type == 4 ? Long.MAX_VALUE : 0; // other types: the decoder rejects them
+        }
+        java.nio.ByteBuffer values = count * item <= 4 ? dir.slice(at + 8, 4).order(order)
+                : readAt(file, ch, dir.getInt(at + 8) & 0xffffffffL, (int) (count * item), order);
+        long total = 0;
+        for (int i = 0; i < count && total <= size; i++) {
+            total += item == 2 ? values.getShort(2 * i) & 0xffff : values.getInt(4 * i) & 0xffffffffL;
+        }
+        return total;
+    }
+
+    private static java.nio.ByteBuffer readAt(Path file, java.nio.channels.FileChannel ch, long pos, int n,
+            java.nio.ByteOrder order) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n).order(order);
+        while (b.hasRemaining()) {
+            if (ch.read(b, pos + b.position()) < 0) {
+                throw new InvalidInputException(file, "truncated TIFF (a directory or value lies past the end)");
+            }
+        }
+        return b;
     }
 
     private static void greyInto(BufferedImage img, float[] out, int off, Path file) throws InvalidInputException {

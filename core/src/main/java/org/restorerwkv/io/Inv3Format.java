@@ -47,8 +47,19 @@ final class Inv3Format {
                 && head[261] == 'r';
     }
 
+    /** Nesting deeper than this in main.plist is refused (the parser recurses once per level). */
+    static final int MAX_PLIST_DEPTH = 64;
+
     public static Volume read(Path file) throws IOException {
-        byte[] plist = entry(file, MAIN, -1);
+        return read(file, ReadLimits.DEFAULT);
+    }
+
+    /**
+     * Reads a project within {@code limits}: the whole gzip stream counts against the byte limit
+     * and is inflated to its end (so its CRC is checked).
+     */
+    public static Volume read(Path file, ReadLimits limits) throws IOException {
+        byte[] plist = entry(file, MAIN, -1, limits);
         if (plist == null) {
             throw new InvalidInputException(file, "InVesalius project without " + MAIN);
         }
@@ -79,6 +90,9 @@ final class Inv3Format {
             }
         }
         long count = shape[0] * shape[1] * shape[2];
+        limits.checkVoxels(file, shape[0] > (1 << 20) || shape[1] > (1 << 20) || shape[2] > (1 << 20) ? -1 : count,
+                shape[0] + "x" + shape[1] + "x" + shape[2]);
+        limits.checkBytes(file, count * item, "the matrix " + name);
         if (count > Integer.MAX_VALUE - 8 || count * item > Integer.MAX_VALUE - 8) {
             throw new InvalidInputException(file, "matrix " + java.util.Arrays.toString(shape) + " is too large");
         }
@@ -91,7 +105,7 @@ final class Inv3Format {
                         + java.util.Arrays.toString(spacingXyz));
             }
         }
-        byte[] raw = entry(file, name, count * item);
+        byte[] raw = entry(file, name, count * item, limits);
         if (raw == null) {
             throw new InvalidInputException(file, "InVesalius project without its matrix file " + name);
         }
@@ -104,15 +118,17 @@ final class Inv3Format {
      * The bytes of the tar entry whose base name is {@code baseName} (the project folder inside the
      * tar is a random temporary name), or null; with {@code expected >= 0} its size must match.
      */
-    private static byte[] entry(Path file, String baseName, long expected) throws IOException {
+    private static byte[] entry(Path file, String baseName, long expected, ReadLimits limits) throws IOException {
         try (InputStream raw = Files.newInputStream(file);
-                TarArchiveInputStream tar = new TarArchiveInputStream(
-                        new GZIPInputStream(new BufferedInputStream(raw, 1 << 16)))) {
+                InputStream inflated = limits.bound(new GZIPInputStream(new BufferedInputStream(raw, 1 << 16)), file,
+                        "the project's gzip stream");
+                TarArchiveInputStream tar = new TarArchiveInputStream(inflated)) {
             TarArchiveEntry e;
+            byte[] found = null;
             while ((e = tar.getNextEntry()) != null) {
                 String n = e.getName();
                 String base = n.substring(n.lastIndexOf('/') + 1);
-                if (!e.isFile() || !base.equals(baseName)) {
+                if (!e.isFile() || !base.equals(baseName) || found != null) {
                     continue;
                 }
                 long size = e.getSize();
@@ -128,13 +144,14 @@ final class Inv3Format {
                     throw new InvalidInputException(file, baseName + " is truncated (" + b.length + " of "
                             + size + " bytes)");
                 }
-                return b;
+                found = b;
             }
-            return null;
+            ReadLimits.drain(inflated); // to the gzip trailer, whose CRC GZIPInputStream checks
+            return found;
         } catch (InvalidInputException e) {
             throw e;
         } catch (IOException | IllegalArgumentException e) {
-            throw new InvalidInputException(file, "corrupt InVesalius project (" + e.getMessage() + ")");
+            throw new InvalidInputException(file, "corrupt InVesalius project (" + e.getMessage() + ")", e);
         }
     }
 
@@ -209,6 +226,7 @@ final class Inv3Format {
             f.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
             f.setAttribute(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
             f.setExpandEntityReferences(false);
+            f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true); // entity expansion and size limits
             DocumentBuilder db = f.newDocumentBuilder();
             db.setErrorHandler(new org.xml.sax.helpers.DefaultHandler() {
                 @Override
@@ -217,6 +235,7 @@ final class Inv3Format {
                 }
             });
             Element plist = db.parse(new java.io.ByteArrayInputStream(xml)).getDocumentElement();
+            checkDepth(plist);
             if (!"plist".equals(plist.getTagName())) {
                 throw new IllegalArgumentException("not a property list (root <" + plist.getTagName() + ">)");
             }
@@ -224,14 +243,17 @@ final class Inv3Format {
             if (top.size() != 1) {
                 throw new IllegalArgumentException("property list must hold one value");
             }
-            return value(top.get(0));
+            return value(top.get(0), 0);
         } catch (ParserConfigurationException | SAXException | IOException e) {
             throw new IllegalArgumentException("malformed XML (" + e.getMessage() + ")");
         }
     }
 
-    private static Object value(Element e) {
-        String text = e.getTextContent().strip();
+    private static Object value(Element e, int depth) {
+        if (depth > MAX_PLIST_DEPTH) {
+            throw new IllegalArgumentException("nested deeper than " + MAX_PLIST_DEPTH + " levels");
+        }
+        String text = e.getTagName().equals("dict") || e.getTagName().equals("array") ? "" : e.getTextContent().strip();
         try {
             return switch (e.getTagName()) {
                 case "dict" -> {
@@ -244,14 +266,14 @@ final class Inv3Format {
                         if (!"key".equals(c.get(i).getTagName())) {
                             throw new IllegalArgumentException("<dict> entry without <key>");
                         }
-                        m.put(c.get(i).getTextContent(), value(c.get(i + 1)));
+                        m.put(c.get(i).getTextContent(), value(c.get(i + 1), depth + 1));
                     }
                     yield m;
                 }
                 case "array" -> {
                     List<Object> l = new ArrayList<>();
                     for (Element c : children(e)) {
-                        l.add(value(c));
+                        l.add(value(c, depth + 1));
                     }
                     yield l;
                 }
@@ -264,6 +286,26 @@ final class Inv3Format {
             };
         } catch (NumberFormatException x) {
             throw new IllegalArgumentException("<" + e.getTagName() + "> '" + text + "' is not a number");
+        }
+    }
+
+    /** Walks the tree without recursion (the DOM's own getTextContent recurses) and refuses deep nesting. */
+    private static void checkDepth(Element root) {
+        Node n = root;
+        int depth = 0;
+        while (n != null) {
+            if (n.getFirstChild() != null) {
+                n = n.getFirstChild();
+                if (++depth > MAX_PLIST_DEPTH + 1) {
+                    throw new IllegalArgumentException("nested deeper than " + MAX_PLIST_DEPTH + " levels");
+                }
+                continue;
+            }
+            while (n != null && n != root && n.getNextSibling() == null) {
+                n = n.getParentNode();
+                depth--;
+            }
+            n = n == null || n == root ? null : n.getNextSibling();
         }
     }
 

@@ -70,6 +70,14 @@ final class NiftiFormat {
     }
 
     public static Volume read(Path file) throws IOException {
+        return read(file, ReadLimits.DEFAULT);
+    }
+
+    /**
+     * Reads a .nii or .nii.gz within {@code limits}; a .nii.gz is inflated to its end, so that its
+     * CRC is checked, and refused where it inflates past the limit.
+     */
+    public static Volume read(Path file, ReadLimits limits) throws IOException {
         long fileSize = Files.size(file);
         byte[] magic;
         try (InputStream in = Files.newInputStream(file)) {
@@ -77,14 +85,18 @@ final class NiftiFormat {
         }
         boolean gz = isGzip(magic);
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
-                InputStream in = gz ? new GZIPInputStream(raw, 1 << 16) : raw) {
-            return read(in, gz ? Long.MAX_VALUE : fileSize, file);
+                InputStream in = gz ? limits.bound(new GZIPInputStream(raw, 1 << 16), file, "the gzip stream") : raw) {
+            Volume v = read(in, gz ? Long.MAX_VALUE : fileSize, file, limits);
+            if (gz) {
+                ReadLimits.drain(in); // the CRC and length in the gzip trailer are checked at the end
+            }
+            return v;
         } catch (ZipException | java.io.EOFException e) {
-            throw new InvalidInputException(file, "corrupt gzip stream (" + e.getMessage() + ")");
+            throw new InvalidInputException(file, "corrupt gzip stream (" + e.getMessage() + ")", e);
         }
     }
 
-    private static Volume read(InputStream in, long available, Path file) throws IOException {
+    private static Volume read(InputStream in, long available, Path file, ReadLimits limits) throws IOException {
         byte[] first = StreamReads.readExactly(in, 4, file, "NIfTI header");
         ByteOrder order = ByteOrder.LITTLE_ENDIAN;
         int sizeof = ByteBuffer.wrap(first).order(order).getInt();
@@ -103,8 +115,8 @@ final class NiftiFormat {
         System.arraycopy(StreamReads.readExactly(in, sizeof - 4, file, "NIfTI header"), 0, hb, 4, sizeof - 4);
         ByteBuffer h = ByteBuffer.wrap(hb).order(order);
         NiftiHeader hdr = sizeof == 348 ? parse1(h, file) : parse2(h, file);
-        hdr = withExtensions(hdr, in, available, file);
-        return decode(hdr, in, available, file);
+        hdr = withExtensions(hdr, in, available, file, limits);
+        return decode(hdr, in, available, file, limits);
     }
 
     private static NiftiHeader parse1(ByteBuffer h, Path file) throws InvalidInputException {
@@ -159,8 +171,8 @@ final class NiftiFormat {
     }
 
     /** Reads the 4-byte extension flag and the extensions between the header and vox_offset. */
-    private static NiftiHeader withExtensions(NiftiHeader hdr, InputStream in, long available, Path file)
-            throws IOException {
+    private static NiftiHeader withExtensions(NiftiHeader hdr, InputStream in, long available, Path file,
+            ReadLimits limits) throws IOException {
         int hsize = hdr.version() == 1 ? 348 : 540;
         long gap = hdr.voxOffset() - hsize;
         if (hdr.voxOffset() < hsize) {
@@ -170,6 +182,7 @@ final class NiftiFormat {
             throw new InvalidInputException(file, "vox_offset " + hdr.voxOffset() + " is past the end of the file ("
                     + available + " bytes)");
         }
+        limits.checkBytes(file, gap, "the NIfTI extension area (vox_offset " + hdr.voxOffset() + ")");
         if (gap < 4) {
             StreamReads.skipExactly(in, gap, file, "NIfTI header");
             return hdr;
@@ -207,7 +220,8 @@ final class NiftiFormat {
         };
     }
 
-    private static Volume decode(NiftiHeader hdr, InputStream in, long available, Path file) throws IOException {
+    private static Volume decode(NiftiHeader hdr, InputStream in, long available, Path file, ReadLimits limits)
+            throws IOException {
         long[] dim = hdr.dim();
         if (dim[0] < 1 || dim[0] > 7) {
             throw new InvalidInputException(file, "invalid NIfTI dim[0] = " + dim[0]);
@@ -232,7 +246,9 @@ final class NiftiFormat {
         } catch (ArithmeticException e) {
             throw new InvalidInputException(file, "NIfTI dimensions overflow");
         }
+        limits.checkVoxels(file, n, s[0] + "x" + s[1] + "x" + s[2]);
         long bytes = n * bpv;
+        limits.checkBytes(file, bytes, "the NIfTI image data");
         if (n > Integer.MAX_VALUE - 8 || bytes > available - hdr.voxOffset()) {
             throw new InvalidInputException(file, "truncated NIfTI image data: dimensions " + s[0] + "x" + s[1] + "x"
                     + s[2] + " need " + bytes + " bytes after offset " + hdr.voxOffset() + ", file has " + available);
@@ -249,6 +265,7 @@ final class NiftiFormat {
             slope = 1;
         }
         float[] v = new float[(int) n];
+        long madeNonFinite = 0;
         for (int i = 0; i < v.length; i++) {
             double x = switch (hdr.datatype()) {
                 case DT_UINT8 -> raw[i] & 0xff;
@@ -261,6 +278,15 @@ final class NiftiFormat {
                 default -> b.getDouble(8 * i);
             };
             v[i] = (float) (x * slope + inter);
+            if (!Float.isFinite(v[i]) && Double.isFinite(x)) {
+                madeNonFinite++;
+            }
+        }
+        if (madeNonFinite > 0) {
+            // a silent wrong answer is worse than a refusal: float32 cannot hold what the file means
+            throw new InvalidInputException(file, madeNonFinite + " finite voxel value(s) become infinite or NaN as float32"
+                    + (scale ? " after scaling (scl_slope " + hdr.sclSlope() + ", scl_inter " + hdr.sclInter() + ")"
+                            : " (beyond the float32 range)"));
         }
         double[] spacing = {abs1(hdr.pixdim()[3]), abs1(hdr.pixdim()[2]), abs1(hdr.pixdim()[1])};
         return new Volume((int) s[2], (int) s[1], (int) s[0], v, spacing, hdr.affine(), hdr, List.of());

@@ -35,14 +35,24 @@ public final class Npy {
     private Npy() {}
 
     public static HostTensor read(Path file) throws IOException {
+        return read(file, ReadLimits.DEFAULT);
+    }
+
+    /** Reads a .npy file within {@code limits}. */
+    public static HostTensor read(Path file, ReadLimits limits) throws IOException {
         long size = Files.size(file);
         try (InputStream in = Files.newInputStream(file)) {
-            return read(in, size, file);
+            return read(in, size, file, limits);
         }
     }
 
     /** Reads one array from a stream holding at most {@code available} bytes. */
     public static HostTensor read(InputStream in, long available, Path file) throws IOException {
+        return read(in, available, file, ReadLimits.DEFAULT);
+    }
+
+    /** Reads one array from a stream holding at most {@code available} bytes, within {@code limits}. */
+    public static HostTensor read(InputStream in, long available, Path file, ReadLimits limits) throws IOException {
         byte[] pre = in.readNBytes(10);
         if (pre.length < 10 || !startsWithMagic(pre)) {
             throw new InvalidInputException(file, "not a NumPy .npy file (bad magic)");
@@ -93,7 +103,9 @@ public final class Npy {
         } catch (ArithmeticException | IllegalArgumentException e) {
             throw new InvalidInputException(file, "invalid .npy shape (" + s.group(1) + ")");
         }
+        limits.checkVoxels(file, n, "shape (" + s.group(1).trim() + ")");
         long bytes = n * width;
+        limits.checkBytes(file, bytes, "the .npy data");
         if (n > Integer.MAX_VALUE - 8 || bytes > available - prefix - headerLen) {
             throw new InvalidInputException(file, "truncated .npy data: shape (" + s.group(1).trim()
                     + ") needs " + bytes + " bytes, " + Math.max(0, available - prefix - headerLen) + " present");
@@ -103,30 +115,78 @@ public final class Npy {
             throw new InvalidInputException(file, "truncated .npy data: " + raw.length + " of " + bytes + " bytes");
         }
         float[] data = decode(ByteBuffer.wrap(raw).order(order), kind, width, (int) n);
+        if (kind == 'f' && width == 8) {
+            long over = countNarrowedToInfinity(ByteBuffer.wrap(raw).order(order), data);
+            if (over > 0) {
+                throw new InvalidInputException(file, over + " float64 value(s) lie beyond the float32 range"
+                        + " and would become infinite");
+            }
+        }
         if (fortran && shape.length > 1) {
             data = fortranToC(data, shape);
         }
         return new HostTensor(shape, data);
     }
 
+    /** Values whose float64 is finite but whose float32 is infinite. */
+    private static long countNarrowedToInfinity(ByteBuffer b, float[] data) {
+        long over = 0;
+        for (int i = 0; i < data.length; i++) {
+            if (Float.isInfinite(data[i]) && Double.isFinite(b.getDouble(8 * i))) {
+                over++;
+            }
+        }
+        return over;
+    }
+
     /** Reads every array of an .npz archive, keyed by name without the ".npy" suffix. */
     public static Map<String, HostTensor> readNpz(Path file) throws IOException {
+        return readNpz(file, ReadLimits.DEFAULT);
+    }
+
+    /**
+     * Reads every array of an .npz archive within {@code limits} (all members together); each
+     * member is read to its end and its CRC-32 and size compared with the archive's directory.
+     */
+    public static Map<String, HostTensor> readNpz(Path file, ReadLimits limits) throws IOException {
         Map<String, HostTensor> out = new LinkedHashMap<>();
         try (ZipFile zip = new ZipFile(file.toFile())) {
             List<? extends ZipEntry> entries = new ArrayList<>(zip.stream().toList());
+            long total = 0;
+            for (ZipEntry e : entries) {
+                if (!e.isDirectory()) {
+                    total += Math.max(0, e.getSize());
+                    limits.checkBytes(file, total, ".npz member '" + e.getName() + "' (with the members before it)");
+                }
+            }
             for (ZipEntry e : entries) {
                 String name = e.getName();
                 if (e.isDirectory()) {
                     continue;
                 }
                 long sz = e.getSize() >= 0 ? e.getSize() : Long.MAX_VALUE;
-                try (InputStream in = zip.getInputStream(e)) {
-                    out.put(name.endsWith(".npy") ? name.substring(0, name.length() - 4) : name,
-                            read(in, sz, file.resolve(name)));
+                String key = name.endsWith(".npy") ? name.substring(0, name.length() - 4) : name;
+                if (out.containsKey(key)) {
+                    throw new InvalidInputException(file, ".npz holds two members named '" + name + "'");
+                }
+                java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+                InputStream bounded = e.getSize() >= 0
+                        ? ReadLimits.bound(zip.getInputStream(e), e.getSize(), file, ".npz member '" + name
+                                + "' inflates past the " + e.getSize() + " bytes its directory entry declares")
+                        : limits.bound(zip.getInputStream(e), file, ".npz member '" + name + "'");
+                try (java.util.zip.CheckedInputStream checked = new java.util.zip.CheckedInputStream(bounded, crc)) {
+                    out.put(key, read(checked, sz, file, limits));
+                    ReadLimits.drain(checked);
+                    if (e.getCrc() >= 0 && crc.getValue() != e.getCrc()) {
+                        throw new InvalidInputException(file, ".npz member '" + name + "' fails its CRC-32 check"
+                                + " (the archive is corrupt)");
+                    }
+                } catch (java.io.EOFException x) {
+                    throw new InvalidInputException(file, ".npz member '" + name + "' is truncated", x);
                 }
             }
-        } catch (java.util.zip.ZipException e) {
-            throw new InvalidInputException(file, "not a readable .npz archive (" + e.getMessage() + ")");
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            throw new InvalidInputException(file, "not a readable .npz archive (" + e + ")", e);
         }
         return out;
     }

@@ -51,6 +51,14 @@ public final class VolumeFormats {
     public enum OutputKind { NIFTI, DICOM_FILE, DICOM_SERIES, NPY, NPZ, PNG, TIFF }
 
     public static Volume read(Path in) throws IOException {
+        return read(in, ReadLimits.DEFAULT);
+    }
+
+    /**
+     * Reads any supported input within {@code limits} (declared sizes checked before allocating,
+     * compressed content bounded while it inflates; DICOM applies its own checks).
+     */
+    public static Volume read(Path in, ReadLimits limits) throws IOException {
         if (Files.isDirectory(in)) {
             return DicomFormat.readSeries(in);
         }
@@ -70,24 +78,24 @@ public final class VolumeFormats {
             try (InputStream s = new GZIPInputStream(Files.newInputStream(in))) {
                 inner = s.readNBytes(540);
             } catch (IOException e) {
-                throw new InvalidInputException(in, "corrupt gzip stream (" + e.getMessage() + ")");
+                throw new InvalidInputException(in, "corrupt gzip stream (" + e.getMessage() + ")", e);
             }
             if (Inv3Format.looksLikeTar(inner)) {
-                return Inv3Format.read(in);
+                return Inv3Format.read(in, limits);
             }
             if (!NiftiFormat.looksLikeNifti(inner)) {
                 throw new InvalidInputException(in, "gzip file that holds neither a NIfTI image nor an InVesalius project");
             }
-            return NiftiFormat.read(in);
+            return NiftiFormat.read(in, limits);
         }
         if (NiftiFormat.looksLikeNifti(head)) {
-            return NiftiFormat.read(in);
+            return NiftiFormat.read(in, limits);
         }
         if (head.length >= 6 && (head[0] & 0xff) == 0x93 && head[1] == 'N' && head[2] == 'U') {
-            return fromArray(in, Npy.read(in));
+            return fromArray(in, Npy.read(in, limits));
         }
         if (head.length >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
-            Map<String, HostTensor> arrays = Npy.readNpz(in);
+            Map<String, HostTensor> arrays = Npy.readNpz(in, limits);
             if (arrays.size() != 1) {
                 throw new InvalidInputException(in, ".npz holds " + arrays.size() + " arrays " + arrays.keySet()
                         + "; a volume needs exactly one");
@@ -95,7 +103,7 @@ public final class VolumeFormats {
             return fromArray(in, arrays.values().iterator().next());
         }
         if (ImageFormat.isPng(head) || ImageFormat.isTiff(head)) {
-            return ImageFormat.read(in);
+            return ImageFormat.read(in, limits);
         }
         String name = in.getFileName().toString().toLowerCase(Locale.ROOT);
         if (DicomFormat.looksLikeDicom(head) || name.endsWith(".dcm") || name.endsWith(".dicom")) {
@@ -140,6 +148,26 @@ public final class VolumeFormats {
                 + " (DICOM series), .npy, .npz, .png, .tif or .tiff");
     }
 
+    /**
+     * Refuses, before any work, an output {@link #write} could not create: a name it cannot map, a
+     * file name that is a directory, a DICOM series folder that exists and is not empty, a parent
+     * that is a regular file or an unwritable folder.
+     */
+    public static void checkWritable(Path out) throws IOException {
+        if (outputKind(out) == OutputKind.DICOM_SERIES) {
+            AtomicFiles.checkWritableFolder(out);
+            if (Files.isDirectory(out)) {
+                try (java.util.stream.Stream<Path> s = Files.list(out)) {
+                    if (s.findAny().isPresent()) {
+                        throw new OutputFileException(out, "output directory exists and is not empty");
+                    }
+                }
+            }
+        } else {
+            AtomicFiles.checkWritableFile(out);
+        }
+    }
+
     /** Writes {@code v} as a conversion (a DICOM output says "converted"); see {@link #write(Path, Volume, Derivation)}. */
     public static void write(Path out, Volume v) throws IOException {
         write(out, v, Derivation.converted());
@@ -169,12 +197,40 @@ public final class VolumeFormats {
 
     /** Reads {@code in} (any readable format) and writes it as {@code out}'s format. */
     public static void convert(Path in, Path out) throws IOException {
-        convert(in, out, Derivation.converted());
+        convert(in, out, ReadLimits.DEFAULT, false, Derivation.converted());
     }
 
     /** As {@link #convert(Path, Path)}, with the DICOM output's series number, UIDs and identifiers from {@code d}. */
     public static void convert(Path in, Path out, Derivation d) throws IOException {
-        outputKind(out); // fail on a bad output name before reading a large input
-        write(out, read(in), d);
+        convert(in, out, ReadLimits.DEFAULT, false, d);
+    }
+
+    /**
+     * {@link #convert(Path, Path)} within {@code limits}, the DICOM output's series number, UIDs and
+     * identifiers from {@code d}; a volume holding NaN or infinite values is refused unless
+     * {@code allowNonFinite} (most viewers and pipelines cannot use them).
+     */
+    public static void convert(Path in, Path out, ReadLimits limits, boolean allowNonFinite, Derivation d)
+            throws IOException {
+        checkWritable(out); // fail on a bad output before reading a large input
+        Volume v = read(in, limits);
+        if (!allowNonFinite) {
+            long bad = countNonFinite(v.voxels());
+            if (bad > 0) {
+                throw new InvalidInputException(in, bad + " voxel(s) are NaN or infinite; --allow-nonfinite writes them anyway");
+            }
+        }
+        write(out, v, d);
+    }
+
+    /** How many values are NaN or infinite. */
+    public static long countNonFinite(float[] values) {
+        long n = 0;
+        for (float x : values) {
+            if (!Float.isFinite(x)) {
+                n++;
+            }
+        }
+        return n;
     }
 }

@@ -189,7 +189,7 @@ public final class Trainer {
                         warn(String.format(Locale.ROOT, "iteration %d: the loss or a gradient was not "
                                 + "finite in %d attempts; the step was skipped", done, STEP_ATTEMPTS));
                         if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
-                            throw new IllegalStateException("training diverged: " + skippedInARow + " steps in a row "
+                            throw new TrainingDivergedException("training diverged: " + skippedInARow + " steps in a row "
                                     + "up to iteration " + done + " had a non-finite loss or gradient; the last "
                                     + "checkpoint is " + latest);
                         }

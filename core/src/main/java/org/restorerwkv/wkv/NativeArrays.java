@@ -1,5 +1,6 @@
 package org.restorerwkv.wkv;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -18,11 +19,24 @@ public final class NativeArrays {
 
     private NativeArrays() {}
 
-    /** A float32 CPU tensor of {@code shape} holding data[0, shape.size()). */
+    /**
+     * A float32 tensor of {@code shape} on the manager's device holding data[0, shape.size()).
+     *
+     * <p>The data are written into a CPU tensor's own memory ({@code toByteBuffer(true)} is a view of
+     * it only on the CPU: for a GPU tensor DJL 0.33 hands out a temporary host copy, and writing
+     * that would leave the device memory uninitialised), which is then copied to the device.
+     */
     public static NDArray fromHost(NDManager manager, float[] data, Shape shape) {
         int n = Math.toIntExact(shape.size());
         if (data.length < n) {
             throw new IllegalArgumentException("need " + n + " values for " + shape + ", got " + data.length);
+        }
+        Device device = manager.getDevice();
+        if (device.isGpu()) {
+            try (NDArray host = manager.create(shape, DataType.FLOAT32, Device.cpu())) {
+                host.toByteBuffer(true).asFloatBuffer().put(data, 0, n);
+                return host.toDevice(device, true);
+            }
         }
         NDArray a = manager.create(shape, DataType.FLOAT32);
         a.toByteBuffer(true).asFloatBuffer().put(data, 0, n);

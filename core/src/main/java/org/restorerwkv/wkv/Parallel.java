@@ -57,6 +57,7 @@ public final class Parallel {
             }));
         }
         RuntimeException failure = null;
+        Error fatal = null;
         try {
             int to = tasks / n;
             for (int i = 0; i < to; i++) {
@@ -73,8 +74,17 @@ public final class Parallel {
                 Thread.currentThread().interrupt();
                 failure = failure != null ? failure : new IllegalStateException("kernel interrupted", e);
             } catch (ExecutionException e) {
-                failure = failure != null ? failure : new IllegalStateException("kernel failed", e.getCause());
+                // the chunk's own exception, so the caller sees what went wrong rather than "kernel failed"
+                if (e.getCause() instanceof Error err) {
+                    fatal = fatal != null ? fatal : err;
+                } else {
+                    failure = failure != null ? failure : e.getCause() instanceof RuntimeException r ? r
+                            : new IllegalStateException("kernel failed: " + e.getCause(), e.getCause());
+                }
             }
+        }
+        if (fatal != null) {
+            throw fatal;
         }
         if (failure != null) {
             throw failure;

@@ -30,6 +30,10 @@ import org.restorerwkv.io.Npy;
 class ReferenceParityTest {
 
     private static final String DIR = "parity/tiny-32x32/";
+    /** Per tensor: |g - g_ref| <= GRADIENT_RTOL * max|g_ref| + 1e-10 (docs/reliability.md). */
+    static final double GRADIENT_RTOL = 1e-4;
+    /** Outputs in both modes: max |y - y_ref| (docs/reliability.md; measured 4.8e-7 and 2.4e-7). */
+    static final double OUTPUT_TOL = Double.parseDouble(System.getProperty("parity.outputTol", "1e-5")); // gpu-check: 1e-4
     private static NDManager manager;
     private static RestoreRwkv model;
     private static NDArray input;
@@ -56,14 +60,14 @@ class ReferenceParityTest {
     @Test
     void inferenceModeOutputMatchesWithFusedKernel() throws Exception {
         model.setWkvKernel(WkvKernel.AUTO);
-        assertMaxAbs("out_eval (fused)", expected("out_eval.npy"), model.forward(input, false).toFloatArray(), 1e-4);
+        assertMaxAbs("out_eval (fused)", expected("out_eval.npy"), model.forward(input, false).toFloatArray(), OUTPUT_TOL);
     }
 
     @Test
     void inferenceModeOutputMatchesWithDifferentiableKernel() throws Exception {
         model.setWkvKernel(WkvKernel.DIFFERENTIABLE);
         try {
-            assertMaxAbs("out_eval (differentiable)", expected("out_eval.npy"), model.forward(input, false).toFloatArray(), 1e-4);
+            assertMaxAbs("out_eval (differentiable)", expected("out_eval.npy"), model.forward(input, false).toFloatArray(), OUTPUT_TOL);
         } finally {
             model.setWkvKernel(WkvKernel.AUTO);
         }
@@ -80,7 +84,7 @@ class ReferenceParityTest {
         for (int i = 0; i < out.length; i++) {
             sum[i] = out[i] + x[i];
         }
-        assertMaxAbs("output + x", sum, y, 1e-4);
+        assertMaxAbs("output + x", sum, y, OUTPUT_TOL);
     }
 
     /**
@@ -116,7 +120,7 @@ class ReferenceParityTest {
             model.setWkvKernel(WkvKernel.AUTO);
             model.setFusedTraining(false);
         }
-        assertMaxAbs("out_train", expected("out_train.npy"), out, 1e-4);
+        assertMaxAbs("out_train", expected("out_train.npy"), out, OUTPUT_TOL);
         assertEquals(meta.get("l1_loss_train_mode").getAsDouble(), loss, 1e-5, "L1 loss");
         int compared = 0;
         java.util.List<String> failed = new java.util.ArrayList<>();
@@ -124,12 +128,21 @@ class ReferenceParityTest {
             Parameter p = params.get(g.getKey());
             assertNotNull(p, "no parameter for gradient " + g.getKey());
             float[] ref = g.getValue().data();
-            double maxRef = 1;
+            double maxRef = 0;
             for (float v : ref) {
                 maxRef = Math.max(maxRef, Math.abs(v));
             }
+            float[] got = p.getArray().getGradient().toFloatArray();
+            if (g.getKey().equals(System.getProperty("parity.scaleGradient"))) {
+                // the check that this test bites: -Dparity.scaleGradient=KEY halves that gradient, which must fail
+                for (int i = 0; i < got.length; i++) {
+                    got[i] *= 0.5f;
+                }
+            }
             try {
-                assertMaxAbs("grad " + g.getKey(), ref, p.getArray().getGradient().toFloatArray(), 1e-3 * maxRef);
+                // relative to the tensor's own scale: spatial_decay gradients are 5e-9..5e-4, an absolute
+                // floor of 1e-3 would accept any value for them
+                assertMaxAbs("grad " + g.getKey(), ref, got, GRADIENT_RTOL * maxRef + 1e-10);
             } catch (AssertionError e) {
                 failed.add(e.getMessage()); // every mismatch named, not just the first
             }
