@@ -110,13 +110,13 @@ class ReliabilityCommandTest {
         cl.setErr(new PrintWriter(err));
         int rc = Main.handle(new IllegalStateException("invariant broken"), cl, false);
         assertEquals(Main.INTERNAL_ERROR, rc);
-        assertTrue(err.toString().startsWith("restore-rwkv restore-rwkv: internal error: java.lang.IllegalStateException:"
+        assertTrue(err.toString().startsWith("restore-rwkv: internal error: java.lang.IllegalStateException:"
                 + " invariant broken (a bug"), err.toString());
         assertEquals(1, err.toString().strip().lines().count());
         StringWriter debug = new StringWriter();
         cl.setErr(new PrintWriter(debug));
         Main.handle(new java.io.UncheckedIOException(new java.nio.file.AccessDeniedException("x.nii")), cl, true);
-        assertTrue(debug.toString().startsWith("restore-rwkv restore-rwkv: x.nii: permission denied\n"), debug.toString());
+        assertTrue(debug.toString().startsWith("restore-rwkv: x.nii: permission denied\n"), debug.toString());
         assertTrue(debug.toString().contains("\tat "), "--debug prints the trace: " + debug);
     }
 
