@@ -274,14 +274,8 @@ public final class RestoreCommand implements Callable<Integer> {
     static boolean isDicomSeries(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> !p.getFileName().toString().startsWith("."))
-                    .allMatch(p -> Files.isRegularFile(p) && !isKnownNonDicom(p));
+                    .allMatch(p -> Files.isRegularFile(p) && !VolumeFormats.isKnownNonDicom(p.getFileName().toString()));
         }
-    }
-
-    private static boolean isKnownNonDicom(Path p) {
-        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-        return n.endsWith(".nii") || n.endsWith(".nii.gz") || n.endsWith(".npy") || n.endsWith(".npz")
-                || n.endsWith(".png") || n.endsWith(".tif") || n.endsWith(".tiff");
     }
 
     private static boolean isNpyToNpy(Path in, Path out) {
@@ -362,14 +356,7 @@ public final class RestoreCommand implements Callable<Integer> {
     }
 
     private Modality modality(Volume v, Path in) throws InvalidInputException {
-        if (!modality.equalsIgnoreCase("auto")) {
-            return Modality.parse(modality);
-        }
-        Modality declared = v == null ? null : ScanRestorer.declaredModality(v);
-        if (declared == null) {
-            throw new InvalidInputException(in, "modality unknown (no DICOM Modality tag): give --modality ct|mri|pet|none");
-        }
-        return declared;
+        return ScanRestorer.modalityOf(modality, v, in);
     }
 
     private static RestoreListener listener(ProgressBar pb) {

@@ -87,6 +87,25 @@ public final class ScanRestorer {
         return Reslice.shape(v.depth(), v.height(), v.width(), axis)[0];
     }
 
+    /**
+     * The modality to restore {@code v} (read from {@code in}; null for a raw array) with: {@code option}
+     * (ct, mri, pet, none), or for {@code auto} the one its DICOM Modality tag declares.
+     *
+     * @throws org.restorerwkv.io.InvalidInputException naming {@code in} when auto finds no tag
+     */
+    public static Modality modalityOf(String option, Volume v, java.nio.file.Path in)
+            throws org.restorerwkv.io.InvalidInputException {
+        if (!option.equalsIgnoreCase("auto")) {
+            return Modality.parse(option);
+        }
+        Modality declared = v == null ? null : declaredModality(v);
+        if (declared == null) {
+            throw new org.restorerwkv.io.InvalidInputException(in,
+                    "modality unknown (no DICOM Modality tag): give --modality ct|mri|pet|none");
+        }
+        return declared;
+    }
+
     /** The modality a DICOM volume declares in (0008,0060), or null. */
     public static Modality declaredModality(Volume v) {
         if (v.dicom() == null || v.dicom().isEmpty()) {

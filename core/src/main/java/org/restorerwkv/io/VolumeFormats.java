@@ -168,6 +168,16 @@ public final class VolumeFormats {
         }
     }
 
+    /**
+     * True for a file name whose extension names a format other than DICOM: a folder of files none
+     * of which is such is read as one DICOM series (by {@code restore}, the Spark job, ...).
+     */
+    public static boolean isKnownNonDicom(String fileName) {
+        String n = fileName.toLowerCase(Locale.ROOT);
+        return n.endsWith(".nii") || n.endsWith(".nii.gz") || n.endsWith(".npy") || n.endsWith(".npz")
+                || n.endsWith(".png") || n.endsWith(".tif") || n.endsWith(".tiff") || n.endsWith(".inv3");
+    }
+
     /** Writes {@code v} as a conversion (a DICOM output says "converted"); see {@link #write(Path, Volume, Derivation)}. */
     public static void write(Path out, Volume v) throws IOException {
         write(out, v, Derivation.converted());

@@ -115,18 +115,12 @@ final class Inputs {
             if (hidden(s.getPath())) {
                 continue;
             }
-            if (!s.isFile() || isKnownNonDicom(s.getPath().getName())) {
+            if (!s.isFile() || org.restorerwkv.io.VolumeFormats.isKnownNonDicom(s.getPath().getName())) {
                 return false;
             }
             any = true;
         }
         return any;
-    }
-
-    private static boolean isKnownNonDicom(String name) {
-        String n = name.toLowerCase(Locale.ROOT);
-        return n.endsWith(".nii") || n.endsWith(".nii.gz") || n.endsWith(".npy") || n.endsWith(".npz")
-                || n.endsWith(".png") || n.endsWith(".tif") || n.endsWith(".tiff") || n.endsWith(".inv3");
     }
 
     static boolean hidden(Path p) {

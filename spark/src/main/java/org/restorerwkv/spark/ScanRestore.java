@@ -128,14 +128,7 @@ final class ScanRestore {
     }
 
     private static Modality modality(JobOptions o, Volume v, Path in) throws InvalidInputException {
-        if (!o.modality().equalsIgnoreCase("auto")) {
-            return Modality.parse(o.modality());
-        }
-        Modality declared = v == null ? null : ScanRestorer.declaredModality(v);
-        if (declared == null) {
-            throw new InvalidInputException(in, "modality unknown (no DICOM Modality tag): give --modality ct|mri|pet|none");
-        }
-        return declared;
+        return ScanRestorer.modalityOf(o.modality(), v, in);
     }
 
     private static boolean isNpyToNpy(Path in, Path out) {
