@@ -50,9 +50,9 @@ class MetricsParityTest {
             SliceMetrics s = Evaluation.evaluate(m, pred.data(), hq.data(), h, w);
             double psnr = c.get("psnr").getAsDouble();
             double rmse = c.get("rmse").getAsDouble();
-            assertEquals(psnr, s.psnr(), 1e-3 * Math.abs(psnr), name + " PSNR");
-            assertEquals(rmse, s.rmse(), 1e-3 * rmse, name + " RMSE");
-            assertEquals(c.get("ssim").getAsDouble(), s.ssim(), 1e-4, name + " SSIM");
+            assertEquals(psnr, s.psnr(), 1e-7 * Math.abs(psnr), name + " PSNR"); // the tolerances docs/training.md states
+            assertEquals(rmse, s.rmse(), 1e-7 * rmse, name + " RMSE");
+            assertEquals(c.get("ssim").getAsDouble(), s.ssim(), 3e-6, name + " SSIM");
 
             // the tensor overload reads the same slice
             assertEquals(s, Evaluation.evaluate(m, pred, hq));
