@@ -113,7 +113,8 @@ public final class PacsCommand implements Runnable {
         }
 
         RestorationModel open() throws IOException {
-            return model.open(batch, 256, 32);
+            // the tiling restore uses: whole slices unless one does not fit the memory budget
+            return model.open(batch, org.restorerwkv.infer.Restorer.AUTO, 32);
         }
 
         /** Progress per series on stderr: retrieval, restoration bar, storage; UIDs only. */

@@ -1,7 +1,5 @@
 package org.restorerwkv.spark;
 
-import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
@@ -42,18 +40,10 @@ final class ExecutorModel {
         List<Object> key = List.of(o.weights(), o.batch(), o.tile(), o.overlap());
         RestorationModel m = MODELS.get(key);
         if (m == null) {
-            // libtorch's grad mode is per thread, off only in the thread that started the engine; loading
-            // from another thread (a task thread of a JVM whose engine some other code started, as in
-            // local mode) fails with "a leaf Variable that requires grad is being used in an in-place
-            // operation" - so load with it off, as Restorer does for its passes
-            Engine.getEngine("PyTorch"); // started (libtorch loaded) before its grad mode is read
-            boolean grad = JniUtils.isGradMode();
-            JniUtils.setGradMode(false);
-            try {
-                m = RestorationModel.builder(o.weights()).batchSize(o.batch()).tiling(o.tile(), o.overlap()).build();
-            } finally {
-                JniUtils.setGradMode(grad);
-            }
+            // RestorationModel loads with libtorch's grad mode off on whichever task thread loads it
+            RestorationModel.Builder b = RestorationModel.builder(o.weights()).batchSize(o.batch());
+            m = (o.tile() == org.restorerwkv.infer.Restorer.AUTO ? b.autoTiling(o.overlap()) : b.tiling(o.tile(), o.overlap()))
+                    .build();
             MODELS.put(key, m);
         }
         return m;

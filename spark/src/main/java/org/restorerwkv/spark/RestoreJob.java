@@ -75,8 +75,10 @@ public final class RestoreJob implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "4", paramLabel = "N", description = "Slices per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--tile", defaultValue = "256", paramLabel = "PX", description = "Tile size, 0 = never tile (default: ${DEFAULT-VALUE}).")
-    int tile;
+    @Option(names = "--tile", defaultValue = "auto", paramLabel = "auto|PX",
+            description = "As restore: auto tiles only where a slice does not fit the memory budget; PX tiles slices"
+                    + " larger than PX; 0 = never tile (default: ${DEFAULT-VALUE}).")
+    String tile;
 
     @Option(names = "--overlap", defaultValue = "32", paramLabel = "PX", description = "Tile overlap (default: ${DEFAULT-VALUE}).")
     int overlap;
@@ -149,7 +151,8 @@ public final class RestoreJob implements Callable<Integer> {
         for (Map.Entry<String, String> e : hadoop) {
             settings.put(e.getKey(), e.getValue());
         }
-        JobOptions o = new JobOptions(spec, modality, axis, batch, tile, overlap, root.toString(),
+        JobOptions o = new JobOptions(spec, modality, axis, batch,
+                tile.equalsIgnoreCase("auto") ? org.restorerwkv.infer.Restorer.AUTO : Integer.parseInt(tile.trim()), overlap, root.toString(),
                 new Path(temp, sc.sc().applicationId()).toString(), settings);
         Broadcast<JobOptions> options = sc.broadcast(o);
         int tasks = Math.max(1, Math.min(scans.size(), partitions == null ? scans.size() : partitions));
