@@ -51,6 +51,7 @@ final class FastExp {
         private static final long ROUNDER_BITS = Double.doubleToRawLongBits(ROUNDER);
         /** 1.5 * 2^23, the same for floats below 2^22. */
         private static final float ROUNDER_F = 12582912f;
+        private static final int ROUNDER_F_BITS = Float.floatToRawIntBits(ROUNDER_F);
         private static final float LOG2E_F = 1.44269504f;
         /** ln 2 in two parts (Cephes): m * LN2_HI_F is exact for |m| below 2^15. */
         private static final float LN2_HI_F = 0.693359375f;
@@ -106,7 +107,8 @@ final class FastExp {
          */
         static FloatVector exp(FloatVector x) {
             FloatVector v = x.max(-87f).min(88f);
-            FloatVector m = v.mul(LOG2E_F).add(ROUNDER_F).sub(ROUNDER_F);
+            FloatVector biased = v.mul(LOG2E_F).add(ROUNDER_F);
+            FloatVector m = biased.sub(ROUNDER_F);
             FloatVector r = v.sub(m.mul(LN2_HI_F)).sub(m.mul(LN2_LO_F));
             FloatVector p = r.mul(1f / 5040).add(1f / 720);
             p = r.mul(p).add(1f / 120);
@@ -115,7 +117,10 @@ final class FastExp {
             p = r.mul(p).add(0.5f);
             p = r.mul(p).add(1f);
             p = r.mul(p).add(1f);
-            IntVector e = ((IntVector) m.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+            // 2^m from the integer in the rounded sum's low bits, as the double form does: a float-to-int
+            // conversion of m gives the same integer, but JDK 17's C2 does not compile it at this
+            // width, and the library fallback cost a third of a light-model pass
+            IntVector e = biased.reinterpretAsInts().sub(ROUNDER_F_BITS - 127).lanewise(VectorOperators.LSHL, 23);
             return p.mul(e.reinterpretAsFloats());
         }
 
