@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.restorerwkv.bench.Bench;
+import org.restorerwkv.bench.StageProfile;
 import org.restorerwkv.checkpoint.Weights;
 import org.restorerwkv.io.AtomicFiles;
 import org.restorerwkv.io.HostTensor;
@@ -79,6 +80,10 @@ public final class BenchCommand implements Callable<Integer> {
             + " (peak RSS, and Java heap kept after a full collection), against the estimate that --tile auto uses.")
     boolean memory;
 
+    @Option(names = "--stages", description = "Profile whole-slice inference per size: wall time and GFLOP/s (against the"
+            + " matmul peak) of each stage of the network, and the sampled share of each kind of kernel.")
+    boolean stages;
+
     @Option(names = "--memory-probe", hidden = true, paramLabel = "SIZE", description = "Internal: one --memory process.")
     Integer memoryProbe;
 
@@ -118,6 +123,9 @@ public final class BenchCommand implements Callable<Integer> {
                 return 0;
             }
             ModelConfig c = ModelConfig.resolve(config);
+            if (stages) {
+                return stages(c, nThreads, manager);
+            }
             if (leak != null) {
                 if (leak < 1 || leakWarmup < 0) {
                     throw new IllegalArgumentException("--leak N needs N >= 1 and --leak-warmup W >= 0");
@@ -167,6 +175,48 @@ public final class BenchCommand implements Callable<Integer> {
                 AtomicFiles.write(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
                         .create().toJson(root).getBytes());
             }
+        }
+        return 0;
+    }
+
+    private int stages(ModelConfig c, int nThreads, NDManager manager) throws Exception {
+        double peak = Bench.matmulPeakGflops(manager, 1024);
+        System.out.printf(Locale.ROOT, "config %s (%s), inference by stage, batch 1, %d threads, median of %d passes;"
+                + " matmul peak %.1f GFLOP/s%n", config, c, nThreads, repeat, peak);
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (int size : sizes) {
+            StageProfile.Result r = StageProfile.run(c, size, warmup, repeat, nThreads, manager);
+            double total = r.totalSeconds();
+            double macs = r.stages().stream().mapToDouble(StageProfile.Stage::macs).sum();
+            System.out.printf(Locale.ROOT, "%n  %dx%d: %.3f s, %.2f GFLOP/s (%.0f%% of peak)%n", size, size, total,
+                    2 * macs / total / 1e9, 100 * 2 * macs / total / 1e9 / peak);
+            System.out.println("  stage                  ms   share    GFLOP   GFLOP/s  %peak");
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (StageProfile.Stage st : r.stages()) {
+                System.out.printf(Locale.ROOT, "  %-18s %8.1f %6.1f%% %8.3f %9.2f %5.0f%%%n", st.name(), st.seconds() * 1e3,
+                        100 * st.seconds() / total, 2 * st.macs() / 1e9, st.gflops(), 100 * st.gflops() / peak);
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("stage", st.name());
+                o.put("seconds", st.seconds());
+                o.put("gflop", 2 * st.macs() / 1e9);
+                rows.add(o);
+            }
+            System.out.printf(Locale.ROOT, "  kernels (share of %d thread samples; libtorch's estimated, see docs/performance.md):%n", r.samples());
+            r.kernelShares().forEach((k, v) -> System.out.printf(Locale.ROOT, "    %5.1f%%  %s%n", 100 * v, k));
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("size", size);
+            o.put("seconds", total);
+            o.put("stages", rows);
+            o.put("kernel_shares", r.kernelShares());
+            list.add(o);
+        }
+        if (json != null) {
+            Map<String, Object> root = new LinkedHashMap<>();
+            root.put("config", config);
+            root.put("threads", nThreads);
+            root.put("matmul_peak_gflops", peak);
+            root.put("profiles", list);
+            AtomicFiles.write(json, new GsonBuilder().setPrettyPrinting().create().toJson(root).getBytes());
         }
         return 0;
     }

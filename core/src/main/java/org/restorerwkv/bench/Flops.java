@@ -1,5 +1,6 @@
 package org.restorerwkv.bench;
 
+import java.util.LinkedHashMap;
 import org.restorerwkv.model.ModelConfig;
 
 /**
@@ -13,22 +14,42 @@ final class Flops {
 
     /** MACs of an inference-form forward pass (Omni-Shift as one depthwise 5x5). */
     public static double forwardMacs(ModelConfig c, int height, int width) {
+        return stageMacs(c, height, width).values().stream().mapToDouble(Double::doubleValue).sum();
+    }
+
+    /**
+     * MACs of each stage of an inference-form forward pass, keyed and ordered as
+     * {@code RestoreRwkv#stageSeconds} (a 3x3 down/up conv of C -> C/2 or C -> 2C channels before the
+     * pixel (un)shuffle; a skip concatenation costs no MACs).
+     */
+    static LinkedHashMap<String, Double> stageMacs(ModelConfig c, int height, int width) {
         double d = c.dim();
         double t1 = (double) height * width;
         double t2 = t1 / 4;
         double t3 = t1 / 16;
         double t4 = t1 / 64;
         int[] n = c.numBlocks();
-        double macs = 0;
-        macs += c.inpChannels() * d * 9 * t1; // patch_embed
-        macs += n[0] * block(c, d, t1) + n[1] * block(c, 2 * d, t2) + n[2] * block(c, 4 * d, t3) + n[3] * block(c, 8 * d, t4);
-        macs += d * (d / 2) * 9 * t1 + 2 * d * d * 9 * t2 + 4 * d * (2 * d) * 9 * t3; // down convs (C -> C/2)
-        macs += 8 * d * 16 * d * 9 * t4 + 4 * d * 8 * d * 9 * t3 + 2 * d * 4 * d * 9 * t2; // up convs (C -> 2C)
-        macs += 8 * d * 4 * d * t3 + 4 * d * 2 * d * t2; // reduce_chan 1x1
-        macs += n[2] * block(c, 4 * d, t3) + n[1] * block(c, 2 * d, t2) + n[0] * block(c, 2 * d, t1); // decoders
-        macs += c.numRefinementBlocks() * block(c, 2 * d, t1);
-        macs += 2 * d * c.outChannels() * 9 * t1; // output conv
-        return macs;
+        LinkedHashMap<String, Double> m = new LinkedHashMap<>();
+        m.put("patch_embed", c.inpChannels() * d * 9 * t1);
+        m.put("encoder_level1", n[0] * block(c, d, t1));
+        m.put("down1_2", d * (d / 2) * 9 * t1);
+        m.put("encoder_level2", n[1] * block(c, 2 * d, t2));
+        m.put("down2_3", 2 * d * d * 9 * t2);
+        m.put("encoder_level3", n[2] * block(c, 4 * d, t3));
+        m.put("down3_4", 4 * d * (2 * d) * 9 * t3);
+        m.put("latent", n[3] * block(c, 8 * d, t4));
+        m.put("up4_3", 8 * d * 16 * d * 9 * t4);
+        m.put("reduce_chan_level3", 8 * d * 4 * d * t3);
+        m.put("decoder_level3", n[2] * block(c, 4 * d, t3));
+        m.put("up3_2", 4 * d * 8 * d * 9 * t3);
+        m.put("reduce_chan_level2", 4 * d * 2 * d * t2);
+        m.put("decoder_level2", n[1] * block(c, 2 * d, t2));
+        m.put("up2_1", 2 * d * 4 * d * 9 * t2);
+        m.put("skip_level1", 0.0);
+        m.put("decoder_level1", n[0] * block(c, 2 * d, t1));
+        m.put("refinement", c.numRefinementBlocks() * block(c, 2 * d, t1));
+        m.put("output", 2 * d * c.outChannels() * 9 * t1);
+        return m;
     }
 
     /** One RWKV block on T tokens of C channels. */

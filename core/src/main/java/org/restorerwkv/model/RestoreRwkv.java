@@ -214,15 +214,23 @@ public final class RestoreRwkv extends Module {
         }
     }
 
-    private NDArray forwardStages(ParameterStore ps, NDArray x, boolean training) {
-        Shape s = x.getShape();
+    private void checkInput(Shape s) {
         if (s.dimension() != 4 || s.get(1) != config.inpChannels() || s.get(2) % 8 != 0 || s.get(3) % 8 != 0) {
             throw new IllegalArgumentException("Restore-RWKV expects (B, " + config.inpChannels()
                     + ", H, W) with H, W multiples of 8, got " + s);
         }
-        if (!training && !JniUtils.isGradMode() && x.getDevice().equals(Device.cpu()) && x.getDataType() == DataType.FLOAT32
-                && config.outChannels() == config.inpChannels() && stages().stream().allMatch(Stage::fastPath)) {
-            return forwardHost(x);
+    }
+
+    /** Inference on the CPU host path: no gradients recorded, float32 on the CPU, every stage fast. */
+    private boolean fastPathApplies(NDArray x) {
+        return !JniUtils.isGradMode() && x.getDevice().equals(Device.cpu()) && x.getDataType() == DataType.FLOAT32
+                && config.outChannels() == config.inpChannels() && stages().stream().allMatch(Stage::fastPath);
+    }
+
+    private NDArray forwardStages(ParameterStore ps, NDArray x, boolean training) {
+        checkInput(x.getShape());
+        if (!training && fastPathApplies(x)) {
+            return forwardHost(x, StageClock.NONE);
         }
         // not recording gradients, every intermediate is freed once used, not when the caller's
         // scope closes: the peak then holds the skips and one level's work, not the whole pass
@@ -263,7 +271,7 @@ public final class RestoreRwkv extends Module {
      * {@link SpatialMix#project}), so repeated restorations allocate nothing new: no per-level tensors,
      * no layout copies between DJL and Java at every stage.
      */
-    private NDArray forwardHost(NDArray x) {
+    private NDArray forwardHost(NDArray x, StageClock clock) {
         Shape s = x.getShape();
         int bsz = (int) s.get(0);
         int cin = (int) s.get(1);
@@ -289,32 +297,85 @@ public final class RestoreRwkv extends Module {
             tokens = c;
         }
         patchEmbed.forwardTokens(tokens, bsz, h, w, e1, m);
+        clock.mark("patch_embed");
         encoderLevel1.forwardTokens(e1, bsz, h, w, m);
+        clock.mark("encoder_level1");
         down12.forwardTokens(e1, bsz, h, w, a, e2, m);
+        clock.mark("down1_2");
         encoderLevel2.forwardTokens(e2, bsz, h / 2, w / 2, m);
+        clock.mark("encoder_level2");
         down23.forwardTokens(e2, bsz, h / 2, w / 2, a, e3, m);
+        clock.mark("down2_3");
         encoderLevel3.forwardTokens(e3, bsz, h / 4, w / 4, m);
+        clock.mark("encoder_level3");
         down34.forwardTokens(e3, bsz, h / 4, w / 4, a, b, m);
+        clock.mark("down3_4");
         latent.forwardTokens(b, bsz, h / 8, w / 8, m);
+        clock.mark("latent");
         int t3 = (int) (t / 16);
         up43.forwardTokens(b, bsz, h / 8, w / 8, a, c, m);
+        clock.mark("up4_3");
         TokenOps.concat(c, 4 * d, e3, 4 * d, a, t3); // [up, skip], up first as the reference
         reduceChanLevel3.forwardTokens(a, bsz, h / 4, w / 4, b, m);
+        clock.mark("reduce_chan_level3");
         decoderLevel3.forwardTokens(b, bsz, h / 4, w / 4, m);
+        clock.mark("decoder_level3");
         up32.forwardTokens(b, bsz, h / 4, w / 4, a, c, m);
+        clock.mark("up3_2");
         TokenOps.concat(c, 2 * d, e2, 2 * d, a, t3 * 4);
         reduceChanLevel2.forwardTokens(a, bsz, h / 2, w / 2, b, m);
+        clock.mark("reduce_chan_level2");
         decoderLevel2.forwardTokens(b, bsz, h / 2, w / 2, m);
+        clock.mark("decoder_level2");
         up21.forwardTokens(b, bsz, h / 2, w / 2, a, c, m);
+        clock.mark("up2_1");
         TokenOps.concat(c, d, e1, d, a, (int) t);
+        clock.mark("skip_level1");
         decoderLevel1.forwardTokens(a, bsz, h, w, m);
+        clock.mark("decoder_level1");
         refinement.forwardTokens(a, bsz, h, w, m);
+        clock.mark("refinement");
         output.forwardToPlanes(a, bsz, h, w, c, y, m);
         int n = (int) (t * config.outChannels());
         for (int i = 0; i < n; i++) {
             y[i] += in[i]; // the global residual (out_channels == inp_channels)
         }
+        clock.mark("output");
         return NativeArrays.fromHost(m, y, new Shape(bsz, config.outChannels(), h, w));
+    }
+
+    /**
+     * Wall seconds of each stage of one inference pass on the CPU fast path, for profiling: Figure 2's
+     * stages in order, named as in the state dict ({@code patch_embed}, {@code encoder_level1},
+     * {@code down1_2}, ...; the concatenation with a skip counts with the layer after it, the level-1
+     * one as {@code skip_level1}, and the global residual with {@code output}). The result of the pass
+     * is discarded. Not thread-safe with other passes of this model (like {@link #forward}).
+     *
+     * @param x (B, Cin, H, W) float32 on the CPU
+     * @throws IllegalStateException where the fast path does not apply (gradients recorded, another
+     *     device, or a stage without a fast path)
+     */
+    public LinkedHashMap<String, Double> stageSeconds(NDArray x) {
+        checkInput(x.getShape());
+        if (!fastPathApplies(x)) {
+            throw new IllegalStateException("stage timing needs the CPU inference path (no gradients, float32 on the CPU)");
+        }
+        LinkedHashMap<String, Double> out = new LinkedHashMap<>();
+        long[] last = {System.nanoTime()};
+        forwardHost(x, stage -> {
+            long now = System.nanoTime();
+            out.merge(stage, (now - last[0]) / 1e9, Double::sum);
+            last[0] = now;
+        }).close();
+        return out;
+    }
+
+    /** Receives the end of each stage of a {@link #forwardHost} pass. */
+    @FunctionalInterface
+    private interface StageClock {
+        StageClock NONE = stage -> { };
+
+        void mark(String stage);
     }
 
     /** Frees {@code used} after {@code result} was computed from it (a no-op while recording). */
