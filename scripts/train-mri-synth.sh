@@ -12,7 +12,8 @@
 # of build-training-set.sh. Fine-tuned from builtin:mri-sr-light on one libtorch thread.
 # Re-running resumes from RUN_DIR/latest.safetensors. RUN_DIR/snaps/it-N.safetensors are copies
 # of the latest checkpoint taken as the run goes (for the held-out curve only; the model is
-# RUN_DIR/best.safetensors, chosen on validation). Env: ITERATIONS (800), SEED (41), SYNTH (3).
+# RUN_DIR/best.safetensors, chosen on validation). Env: ITERATIONS (800), SEED (41), SYNTH (3),
+# INIT (builtin:mri-sr-light), LR (3e-4, decaying to 1e-6).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
@@ -45,8 +46,8 @@ trap 'kill $snap 2>/dev/null' EXIT
 resume=()
 [ -f "$run/latest.safetensors" ] && resume=(--resume)
 nice -n 10 "$repo/restore-rwkv" train --data "$root" --modalities mri --config light --iterations "${ITERATIONS:-800}" \
-  --batch 4 --patch 128 --lr 3e-4 --min-lr 1e-6 --augment --val-every 100 --val-slices 16 \
-  --checkpoint-every 50 --seed "${SEED:-41}" --threads 1 --workers 1 --init builtin:mri-sr-light --out "$run" "${resume[@]}"
+  --batch 4 --patch 128 --lr "${LR:-3e-4}" --min-lr 1e-6 --augment --val-every 100 --val-slices 16 \
+  --checkpoint-every 50 --seed "${SEED:-41}" --threads 1 --workers 1 --init "${INIT:-builtin:mri-sr-light}" --out "$run" "${resume[@]}"
 
 for w in "$run/best.safetensors" "$run"/snaps/it-*.safetensors; do
   echo "== $w" >&2
