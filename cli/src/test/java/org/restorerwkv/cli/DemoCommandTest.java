@@ -95,7 +95,7 @@ class DemoCommandTest {
                 "--threads", "1"))));
         List<String> rows = Files.readAllLines(out.resolve("metrics.csv"));
         assertEquals(4, rows.size(), String.join("\n", rows));
-        // measured with the bundled weights (docs/models.md, the demo): CT +6.7 dB, MRI +1.04 dB (held-out
+        // measured with the bundled weights (docs/models.md, the demo): CT +6.7 dB, MRI +1.15 dB (held-out
         // series, builtin:mri-sr-synth-light), PET +16.2 dB; the margins leave room for libtorch builds, not
         // for a model that returns its input
         Map<String, Double> margin = Map.of("CT", 5.0, "MRI", 0.4, "PET", 5.0);
