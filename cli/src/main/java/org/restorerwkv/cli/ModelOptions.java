@@ -97,9 +97,14 @@ public final class ModelOptions {
             return weights;
         }
         String spec = RestorationModel.defaultWeights(modality);
+        announceDefault(spec, modality);
+        return spec;
+    }
+
+    /** The one stderr line saying that {@code spec} is the default model used for {@code modality}. */
+    static void announceDefault(String spec, Modality modality) {
         System.err.println("weights: " + spec + " (default for " + modality
                 + "; --weights FILE|builtin:NAME chooses others)");
-        return spec;
     }
 
     /**

@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -126,7 +128,8 @@ public final class RestoreCommand implements Callable<Integer> {
             if (model.weights != null) {
                 models.prefetch(model.weights);
             } else if (fixed != null) {
-                models.prefetch(model.weightsOrDefault(fixed));
+                // said on stderr once a scan has been read: a bad input gets its one line alone
+                models.prefetch(RestorationModel.defaultWeights(fixed));
             }
             for (int i = 0; i < jobs.size(); i++) {
                 Path[] job = jobs.get(i);
@@ -180,6 +183,8 @@ public final class RestoreCommand implements Callable<Integer> {
      */
     private final class Models implements AutoCloseable {
         private final Map<String, Future<RestorationModel>> open = new LinkedHashMap<>();
+        /** Default models already named on stderr, with their modality. */
+        private final Set<String> announced = new HashSet<>();
         private final ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "restore-rwkv-model-load");
             t.setDaemon(true);
@@ -204,9 +209,10 @@ public final class RestoreCommand implements Callable<Integer> {
 
         RestorationModel forModality(Modality m) throws Exception {
             String spec = model.weights != null ? model.weights : RestorationModel.defaultWeights(m);
-            if (!open.containsKey(spec)) {
-                prefetch(model.weights != null ? model.weights : model.weightsOrDefault(m));
+            if (model.weights == null && announced.add(spec + " " + m)) {
+                ModelOptions.announceDefault(spec, m);
             }
+            prefetch(spec);
             try {
                 return open.get(spec).get();
             } catch (ExecutionException e) {

@@ -54,6 +54,8 @@ class RestoreCommandTest {
             {"restore", "--weights", badPickle.toString(), "--input", input.toString(), "--output", out.toString()},
             {"restore", "--weights", TestResources.path(TINY + "weights.pth").toString(), "--config", "light",
                 "--input", input.toString(), "--output", out.toString()},
+            // the default model loads while the scan is read; it is named only once a scan has been read
+            {"restore", "--modality", "ct", "--input", truncated.toString(), "--output", out.toString()},
         };
         for (String[] args : cases) {
             String err = runCapturingErr(args);
