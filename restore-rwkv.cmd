@@ -14,5 +14,5 @@ popd
 rem libtorch's OpenMP threads sleep instead of spinning while they wait (see ./restore-rwkv)
 if not defined OMP_WAIT_POLICY set "OMP_WAIT_POLICY=PASSIVE"
 if not defined RESTORE_RWKV_JAVA_OPTS set "RESTORE_RWKV_JAVA_OPTS=-Xmx8g"
-java %RESTORE_RWKV_JAVA_OPTS% --add-modules jdk.incubator.vector -Dai.djl.offline=true -jar "%JAR%" %*
+java %RESTORE_RWKV_JAVA_OPTS% --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -jar "%JAR%" %*
 exit /b %ERRORLEVEL%
