@@ -51,8 +51,9 @@ public final class StageProfile {
             "org.restorerwkv.wkv.SimdBiWkv", "Bi-WKV",
             "org.restorerwkv.wkv.ScalarBiWkv", "Bi-WKV",
             "org.restorerwkv.wkv.OmniShiftKernel", "Omni-Shift",
-            "org.restorerwkv.wkv.TokenOps", "layer norms, gates, residuals, im2col, layout (element-wise)",
-            "org.restorerwkv.wkv.FastExp", "Bi-WKV");
+            "org.restorerwkv.wkv.TokenOps", "layer norms, gates, residuals, im2col, layout (element-wise)");
+    /** Helpers whose time belongs to the kernel that called them (exp: the Bi-WKV's and the gates'). */
+    private static final String HELPER = "org.restorerwkv.wkv.FastExp";
     static final String LIBTORCH = "libtorch (wide layers' matmuls, native)";
     static final String OTHER = "other";
 
@@ -133,7 +134,7 @@ public final class StageProfile {
         }
         for (RecordedFrame f : frames) {
             String type = f.getMethod().getType().getName();
-            if (type.startsWith("org.restorerwkv.")) {
+            if (type.startsWith("org.restorerwkv.") && !type.startsWith(HELPER)) {
                 int nested = type.indexOf('$');
                 String outer = nested < 0 ? type : type.substring(0, nested);
                 return KINDS.getOrDefault(outer, OTHER);
