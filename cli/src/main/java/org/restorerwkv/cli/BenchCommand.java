@@ -187,9 +187,8 @@ public final class BenchCommand implements Callable<Integer> {
         for (int size : sizes) {
             StageProfile.Result r = StageProfile.run(c, size, warmup, repeat, nThreads, manager);
             double total = r.totalSeconds();
-            double macs = r.stages().stream().mapToDouble(StageProfile.Stage::macs).sum();
             System.out.printf(Locale.ROOT, "%n  %dx%d: %.3f s, %.2f GFLOP/s (%.0f%% of peak)%n", size, size, total,
-                    2 * macs / total / 1e9, 100 * 2 * macs / total / 1e9 / peak);
+                    r.gflops(), 100 * r.gflops() / peak);
             System.out.println("  stage                  ms   share    GFLOP   GFLOP/s  %peak");
             List<Map<String, Object>> rows = new ArrayList<>();
             for (StageProfile.Stage st : r.stages()) {

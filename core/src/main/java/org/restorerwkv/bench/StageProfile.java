@@ -42,6 +42,11 @@ public final class StageProfile {
         public double totalSeconds() {
             return stages.stream().mapToDouble(Stage::seconds).sum();
         }
+
+        /** Achieved GFLOP/s of the whole pass. */
+        public double gflops() {
+            return 2 * stages.stream().mapToDouble(Stage::macs).sum() / totalSeconds() / 1e9;
+        }
     }
 
     /** Kernel kinds by the class of the innermost project frame of a sample. */
@@ -54,8 +59,8 @@ public final class StageProfile {
             "org.restorerwkv.wkv.TokenOps", "layer norms, gates, residuals, im2col, layout (element-wise)");
     /** Helpers whose time belongs to the kernel that called them (exp: the Bi-WKV's and the gates'). */
     private static final String HELPER = "org.restorerwkv.wkv.FastExp";
-    static final String LIBTORCH = "libtorch (wide layers' matmuls, native)";
-    static final String OTHER = "other";
+    private static final String LIBTORCH = "libtorch (wide layers' matmuls, native)";
+    private static final String OTHER = "other";
 
     private StageProfile() {}
 
