@@ -171,7 +171,9 @@ public final class BenchCommand implements Callable<Integer> {
                 root.put("results", list);
                 root.put("threads", nThreads);
                 root.put("matmul_peak_gflops", peak);
-                root.put("scaling_exponent", exp);
+                if (!Double.isNaN(exp)) { // one size has no exponent; NaN is not JSON
+                    root.put("scaling_exponent", exp);
+                }
                 AtomicFiles.write(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
                         .create().toJson(root).getBytes());
             }
@@ -200,12 +202,17 @@ public final class BenchCommand implements Callable<Integer> {
                 o.put("gflop", 2 * st.macs() / 1e9);
                 rows.add(o);
             }
+            StageProfile.Stage mm = r.matmuls();
+            System.out.printf(Locale.ROOT, "  matmuls alone: %.1f ms (%.1f%% of the pass), %.3f GFLOP, %.2f GFLOP/s, %.0f%% of peak%n",
+                    mm.seconds() * 1e3, 100 * mm.seconds() / total, 2 * mm.macs() / 1e9, mm.gflops(), 100 * mm.gflops() / peak);
             System.out.printf(Locale.ROOT, "  kernels (share of %d thread samples; libtorch's estimated, see docs/performance.md):%n", r.samples());
             r.kernelShares().forEach((k, v) -> System.out.printf(Locale.ROOT, "    %5.1f%%  %s%n", 100 * v, k));
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("size", size);
             o.put("seconds", total);
             o.put("stages", rows);
+            o.put("matmul_seconds", mm.seconds());
+            o.put("matmul_gflop", 2 * mm.macs() / 1e9);
             o.put("kernel_shares", r.kernelShares());
             list.add(o);
         }

@@ -19,7 +19,7 @@ final class Flops {
 
     /**
      * MACs of each stage of an inference-form forward pass, keyed and ordered as
-     * {@code RestoreRwkv#stageSeconds} (a 3x3 down/up conv of C -> C/2 or C -> 2C channels before the
+     * {@code RestoreRwkv#profilePass} (a 3x3 down/up conv of C -> C/2 or C -> 2C channels before the
      * pixel (un)shuffle; a skip concatenation costs no MACs).
      */
     static LinkedHashMap<String, Double> stageMacs(ModelConfig c, int height, int width) {

@@ -36,9 +36,11 @@ public final class StageProfile {
      * The stages in order, and the sampled share (0..1) of each kernel kind, largest first. The
      * recorder samples Java threads; libtorch's own worker threads are native and unseen, so a sample
      * of a Java thread waiting in libtorch counts for {@code threads} (libtorch runs its products on
-     * all of them): an estimate, where the stage times are exact.
+     * all of them): an estimate, where the stage times are exact. {@code matmuls} is the pass's
+     * matmuls alone (timed exactly around each product, {@link RestoreRwkv.PassProfile}): their
+     * median wall seconds and multiply-adds.
      */
-    public record Result(List<Stage> stages, Map<String, Double> kernelShares, int samples) {
+    public record Result(List<Stage> stages, Stage matmuls, Map<String, Double> kernelShares, int samples) {
         public double totalSeconds() {
             return stages.stream().mapToDouble(Stage::seconds).sum();
         }
@@ -73,11 +75,11 @@ public final class StageProfile {
         RestoreRwkv model = RestoreRwkv.create(config, manager, 0);
         float[] data = Bench.random(config.inpChannels() * size * size, 1);
         Shape shape = new Shape(1, config.inpChannels(), size, size);
-        List<LinkedHashMap<String, Double>> timings = new ArrayList<>();
+        List<RestoreRwkv.PassProfile> timings = new ArrayList<>();
         Runnable pass = () -> {
             try (NDManager scope = manager.newSubManager()) {
                 NDArray x = scope.create(data, shape);
-                timings.add(model.stageSeconds(x));
+                timings.add(model.profilePass(x));
             }
         };
         Bench.warmFor(Bench.KERNEL_WARMUP_SECONDS, warmup, pass);
@@ -96,17 +98,19 @@ public final class StageProfile {
             }
             Map<String, Double> macs = Flops.stageMacs(config, size, size);
             List<Stage> stages = new ArrayList<>();
-            for (String name : timings.get(0).keySet()) {
-                double[] t = timings.stream().mapToDouble(m -> m.get(name)).sorted().toArray();
+            for (String name : timings.get(0).stageSeconds().keySet()) {
+                double[] t = timings.stream().mapToDouble(m -> m.stageSeconds().get(name)).sorted().toArray();
                 stages.add(new Stage(name, Bench.median(t), macs.getOrDefault(name, 0.0)));
             }
-            return shares(jfr, stages, threads);
+            Stage matmuls = new Stage("matmuls", Bench.median(timings.stream()
+                    .mapToDouble(RestoreRwkv.PassProfile::matmulSeconds).sorted().toArray()), timings.get(0).matmulMacs());
+            return shares(jfr, stages, matmuls, threads);
         } finally {
             Files.deleteIfExists(jfr);
         }
     }
 
-    private static Result shares(Path jfr, List<Stage> stages, int threads) throws IOException {
+    private static Result shares(Path jfr, List<Stage> stages, Stage matmuls, int threads) throws IOException {
         Map<String, Double> weights = new LinkedHashMap<>();
         double total = 0;
         int samples = 0;
@@ -123,7 +127,7 @@ public final class StageProfile {
         double n = total;
         weights.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
                 .forEach(en -> shares.put(en.getKey(), en.getValue() / n));
-        return new Result(stages, shares, samples);
+        return new Result(stages, matmuls, shares, samples);
     }
 
     /** The kind of one sample, or null for a thread that waits (parked, or in native code outside libtorch). */

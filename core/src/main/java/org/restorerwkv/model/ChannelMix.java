@@ -61,14 +61,16 @@ final class ChannelMix extends TokenMixer {
         NDArray wk = SpatialMix.weight(key);
         NDArray wv = SpatialMix.weight(value);
         int hidden = (int) wk.getShape().get(0); // 4C
+        double macs = 2.0 * rows * c * hidden;
         if (TokenLinear.preferred(c, hidden)) {
-            TokenLinear.squaredReluMlp(xk, host.get("key", () -> TokenLinear.transpose(wk.toFloatArray(), hidden, c)),
-                    host.get("value", () -> TokenLinear.transpose(wv.toFloatArray(), c, hidden)), c, hidden, kv, rows);
+            float[] wkT = host.get("key", () -> TokenLinear.transpose(wk.toFloatArray(), hidden, c));
+            float[] wvT = host.get("value", () -> TokenLinear.transpose(wv.toFloatArray(), c, hidden));
+            hb.matmul(macs, () -> TokenLinear.squaredReluMlp(xk, wkT, wvT, c, hidden, kv, rows));
         } else {
-            hb.chunked(xk, c, kv, c, rows, hidden, limits.chunkFloats(), manager, s -> {
+            hb.matmul(macs, () -> hb.chunked(xk, c, kv, c, rows, hidden, limits.chunkFloats(), manager, s -> {
                 NDArray k = Activation.relu(Linear.linear(s, wk).singletonOrThrow()); // (n, 4C)
                 return Linear.linear(k.muli(k), wv).singletonOrThrow();
-            });
+            }));
         }
         // the receptance's input is made before its result overwrites normed
         SpatialMix.project(hb, host, "receptance", inputFast(hb, 1, normed, shifted, rows), c,

@@ -21,9 +21,32 @@ final class HostBuffers {
 
     private final Map<String, float[]> arrays = new HashMap<>();
     private final Map<String, ByteBuffer> direct = new HashMap<>();
+    /** {seconds, MACs} of this thread's matmuls while a pass is profiled ({@link #countMatmuls}), else null. */
+    private double[] matmuls;
 
     static HostBuffers get() {
         return LOCAL.get();
+    }
+
+    /**
+     * Runs one matmul of {@code macs} multiply-adds (a linear layer, an im2col product, the channel
+     * MLP), adding its wall time to the tally while one is kept: the product's own speed, without
+     * the element-wise work around it, for {@code bench --stages}.
+     */
+    void matmul(double macs, Runnable product) {
+        if (matmuls == null) {
+            product.run();
+            return;
+        }
+        long t0 = System.nanoTime();
+        product.run();
+        matmuls[0] += (System.nanoTime() - t0) / 1e9;
+        matmuls[1] += macs;
+    }
+
+    /** Starts tallying this thread's matmuls into {seconds, MACs} ({@code null}: stops). */
+    void countMatmuls(double[] tally) {
+        matmuls = tally;
     }
 
     /** A float array of at least n values (contents undefined). */

@@ -345,29 +345,43 @@ public final class RestoreRwkv extends Module {
     }
 
     /**
-     * Wall seconds of each stage of one inference pass on the CPU fast path, for profiling: Figure 2's
-     * stages in order, named as in the state dict ({@code patch_embed}, {@code encoder_level1},
-     * {@code down1_2}, ...; the concatenation with a skip counts with the layer after it, the level-1
-     * one as {@code skip_level1}, and the global residual with {@code output}). The result of the pass
+     * One profiled inference pass: the wall seconds of each stage, Figure 2's stages in order, named
+     * as in the state dict ({@code patch_embed}, {@code encoder_level1}, {@code down1_2}, ...; the
+     * concatenation with a skip counts with the layer after it, the level-1 one as
+     * {@code skip_level1}, and the global residual with {@code output}); and the wall seconds and
+     * multiply-adds of the pass's matmuls alone (linear layers, 1x1 and im2col convolutions, the
+     * channel MLP; not the depthwise Omni-Shift, the Bi-WKV or the element-wise work).
+     */
+    public record PassProfile(LinkedHashMap<String, Double> stageSeconds, double matmulSeconds, double matmulMacs) {}
+
+    /**
+     * Profiles one inference pass on the CPU fast path ({@link PassProfile}); the result of the pass
      * is discarded. Not thread-safe with other passes of this model (like {@link #forward}).
      *
      * @param x (B, Cin, H, W) float32 on the CPU
      * @throws IllegalStateException where the fast path does not apply (gradients recorded, another
      *     device, or a stage without a fast path)
      */
-    public LinkedHashMap<String, Double> stageSeconds(NDArray x) {
+    public PassProfile profilePass(NDArray x) {
         checkInput(x.getShape());
         if (!fastPathApplies(x)) {
             throw new IllegalStateException("stage timing needs the CPU inference path (no gradients, float32 on the CPU)");
         }
         LinkedHashMap<String, Double> out = new LinkedHashMap<>();
+        double[] matmuls = new double[2];
+        HostBuffers hb = HostBuffers.get();
+        hb.countMatmuls(matmuls);
         long[] last = {System.nanoTime()};
-        forwardHost(x, stage -> {
-            long now = System.nanoTime();
-            out.merge(stage, (now - last[0]) / 1e9, Double::sum);
-            last[0] = now;
-        }).close();
-        return out;
+        try {
+            forwardHost(x, stage -> {
+                long now = System.nanoTime();
+                out.merge(stage, (now - last[0]) / 1e9, Double::sum);
+                last[0] = now;
+            }).close();
+        } finally {
+            hb.countMatmuls(null);
+        }
+        return new PassProfile(out, matmuls[0], matmuls[1]);
     }
 
     /** Receives the end of each stage of a {@link #forwardHost} pass. */

@@ -245,11 +245,12 @@ final class SpatialMix extends TokenMixer {
     static void project(boolean java, HostBuffers hb, HostWeights host, String name, float[] x, int k,
                         Supplier<NDArray> w, float[] out, int n, int rows, KernelLimits limits, NDManager manager) {
         if (java) {
-            TokenLinear.linear(x, host.get(name, () -> TokenLinear.transpose(w.get().toFloatArray(), n, k)), k, n,
-                    out, rows);
+            float[] wt = host.get(name, () -> TokenLinear.transpose(w.get().toFloatArray(), n, k));
+            hb.matmul((double) rows * k * n, () -> TokenLinear.linear(x, wt, k, n, out, rows));
         } else {
             NDArray wa = w.get();
-            hb.chunked(x, k, out, n, rows, n, limits.chunkFloats(), manager, s -> Linear.linear(s, wa).singletonOrThrow());
+            hb.matmul((double) rows * k * n, () -> hb.chunked(x, k, out, n, rows, n, limits.chunkFloats(), manager,
+                    s -> Linear.linear(s, wa).singletonOrThrow()));
         }
     }
 

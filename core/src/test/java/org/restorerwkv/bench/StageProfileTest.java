@@ -31,6 +31,15 @@ class StageProfileTest {
             }
             assertEquals(new ArrayList<>(macs.keySet()), names);
             assertEquals(Flops.forwardMacs(c, 32, 32), r.stages().stream().mapToDouble(StageProfile.Stage::macs).sum(), 1e-3);
+            // the matmuls alone: every linear layer and convolution but the depthwise Omni-Shifts and the
+            // output convolution (NarrowConv), timed within the pass
+            int[] n = c.numBlocks();
+            double d = c.dim();
+            double t1 = 32 * 32;
+            double omniShift = 2 * 25 * d * t1 * (n[0] + n[1] * 2 / 4.0 + n[2] * 4 / 16.0 + n[3] * 8 / 64.0
+                    + n[2] * 4 / 16.0 + n[1] * 2 / 4.0 + n[0] * 2 + c.numRefinementBlocks() * 2);
+            assertEquals(Flops.forwardMacs(c, 32, 32) - omniShift - macs.get("output"), r.matmuls().macs(), 1e-3);
+            assertTrue(r.matmuls().seconds() > 0 && r.matmuls().seconds() < r.totalSeconds());
             if (r.samples() > 0) {
                 assertEquals(1.0, r.kernelShares().values().stream().mapToDouble(Double::doubleValue).sum(), 1e-9);
             }
@@ -43,7 +52,7 @@ class StageProfileTest {
         try (NDManager m = NDManager.newBaseManager();
              GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             RestoreRwkv model = RestoreRwkv.create(c, m, 0);
-            assertThrows(IllegalStateException.class, () -> model.stageSeconds(m.zeros(new Shape(1, 1, 16, 16))));
+            assertThrows(IllegalStateException.class, () -> model.profilePass(m.zeros(new Shape(1, 1, 16, 16))));
         }
     }
 }

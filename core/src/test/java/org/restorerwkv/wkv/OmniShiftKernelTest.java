@@ -1,5 +1,6 @@
 package org.restorerwkv.wkv;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
@@ -42,5 +43,28 @@ class OmniShiftKernelTest {
                 }
             }
         }
+    }
+
+    @ParameterizedTest
+    // channel counts of the models (16, 32, 48), images narrower than a strip of four interior pixels
+    // (5, 6 wide), one row, and strips with a remainder
+    @CsvSource({"1,9,70,16", "2,7,5,32", "1,1,6,48", "1,5,11,16", "1,12,33,48"})
+    void vectorFormIsBitIdenticalToTheScalarForm(int b, int h, int w, int ch) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(VectorSupport.AVAILABLE && ch % OmniShiftKernel.simdLanes() == 0);
+        SplittableRandom r = new SplittableRandom(2);
+        float[] img = new float[b * h * w * ch];
+        float[] weight = new float[ch * 25];
+        for (int i = 0; i < img.length; i++) {
+            img[i] = (float) r.nextDouble(-1, 1);
+        }
+        for (int i = 0; i < weight.length; i++) {
+            weight[i] = (float) r.nextDouble(-1, 1);
+        }
+        float[] taps = OmniShiftKernel.tapMajor(weight, ch);
+        float[] scalar = new float[img.length];
+        float[] simd = new float[img.length];
+        OmniShiftKernel.apply(false, img, taps, scalar, b, h, w, ch);
+        OmniShiftKernel.apply(true, img, taps, simd, b, h, w, ch);
+        assertArrayEquals(scalar, simd);
     }
 }
