@@ -31,8 +31,8 @@ public class OrtPeer {
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             // the export leaves height and width free; fixed here, ONNX Runtime optimizes for this size
-            so.addFreeDimensionOverrideByName("height", size);
-            so.addFreeDimensionOverrideByName("width", size);
+            so.setSymbolicDimensionValue("height", size);
+            so.setSymbolicDimensionValue("width", size);
             try (OrtSession session = env.createSession(model.toString(), so);
                  OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(in), new long[] {1, 1, size, size})) {
                 float[] out = null;
