@@ -9,36 +9,41 @@ import ai.djl.util.Pair;
  * carries {@link #DEFAULT}; tests give a model others ({@link #apply}) to run every branch, instead
  * of flipping process-wide switches.
  *
+ * @param javaLinearMax largest K x N of a block's linear layer (or channel MLP) done in Java ({@link SpatialMix#JAVA_LINEAR_MAX})
  * @param javaProductMax largest k x out of a convolution's product done in Java ({@link TapConv#JAVA_PRODUCT_MAX})
  * @param tokenBandFloats largest im2col band on host tokens ({@link TapConv#TOKEN_BAND_FLOATS})
  * @param im2colMaxFloats largest stacked matrix of one im2col band on NDArrays ({@link TapConv#IM2COL_MAX_FLOATS})
  * @param stackedTrainingMaxFloats largest stack of the stacked training form ({@link TapConv#STACKED_TRAINING_MAX_FLOATS})
  * @param chunkFloats widest tensor of one libtorch row chunk ({@link HostBuffers#CHUNK_FLOATS})
  */
-record KernelLimits(long javaProductMax, long tokenBandFloats, long im2colMaxFloats, long stackedTrainingMaxFloats,
+record KernelLimits(long javaLinearMax, long javaProductMax, long tokenBandFloats, long im2colMaxFloats, long stackedTrainingMaxFloats,
         int chunkFloats) {
 
-    static final KernelLimits DEFAULT = new KernelLimits(TapConv.JAVA_PRODUCT_MAX, TapConv.TOKEN_BAND_FLOATS,
+    static final KernelLimits DEFAULT = new KernelLimits(SpatialMix.JAVA_LINEAR_MAX, TapConv.JAVA_PRODUCT_MAX, TapConv.TOKEN_BAND_FLOATS,
             TapConv.IM2COL_MAX_FLOATS, TapConv.STACKED_TRAINING_MAX_FLOATS, HostBuffers.CHUNK_FLOATS);
 
+    KernelLimits withJavaLinearMax(long v) {
+        return new KernelLimits(v, javaProductMax, tokenBandFloats, im2colMaxFloats, stackedTrainingMaxFloats, chunkFloats);
+    }
+
     KernelLimits withJavaProductMax(long v) {
-        return new KernelLimits(v, tokenBandFloats, im2colMaxFloats, stackedTrainingMaxFloats, chunkFloats);
+        return new KernelLimits(javaLinearMax, v, tokenBandFloats, im2colMaxFloats, stackedTrainingMaxFloats, chunkFloats);
     }
 
     KernelLimits withTokenBandFloats(long v) {
-        return new KernelLimits(javaProductMax, v, im2colMaxFloats, stackedTrainingMaxFloats, chunkFloats);
+        return new KernelLimits(javaLinearMax, javaProductMax, v, im2colMaxFloats, stackedTrainingMaxFloats, chunkFloats);
     }
 
     KernelLimits withIm2colMaxFloats(long v) {
-        return new KernelLimits(javaProductMax, tokenBandFloats, v, stackedTrainingMaxFloats, chunkFloats);
+        return new KernelLimits(javaLinearMax, javaProductMax, tokenBandFloats, v, stackedTrainingMaxFloats, chunkFloats);
     }
 
     KernelLimits withStackedTrainingMaxFloats(long v) {
-        return new KernelLimits(javaProductMax, tokenBandFloats, im2colMaxFloats, v, chunkFloats);
+        return new KernelLimits(javaLinearMax, javaProductMax, tokenBandFloats, im2colMaxFloats, v, chunkFloats);
     }
 
     KernelLimits withChunkFloats(int v) {
-        return new KernelLimits(javaProductMax, tokenBandFloats, im2colMaxFloats, stackedTrainingMaxFloats, v);
+        return new KernelLimits(javaLinearMax, javaProductMax, tokenBandFloats, im2colMaxFloats, stackedTrainingMaxFloats, v);
     }
 
     /** Gives every layer under {@code root} (a model, a stage, a block) these limits. */

@@ -238,7 +238,7 @@ final class SpatialMix extends TokenMixer {
      */
     static void project(HostBuffers hb, HostWeights host, String name, float[] x, int k, Supplier<NDArray> w,
                         float[] out, int n, int rows, KernelLimits limits, NDManager manager) {
-        project(TokenLinear.preferred(k, n), hb, host, name, x, k, w, out, n, rows, limits, manager);
+        project((long) k * n <= limits.javaLinearMax(), hb, host, name, x, k, w, out, n, rows, limits, manager);
     }
 
     /** {@link #project} in Java ({@code java}) or by libtorch. */
@@ -253,6 +253,15 @@ final class SpatialMix extends TokenMixer {
                     s -> Linear.linear(s, wa).singletonOrThrow()));
         }
     }
+
+    /**
+     * Largest K x N of a block's linear layer (k, v, r stacked: N = 3C; the channel MLP: C x 4C) whose
+     * product {@link #project} computes in Java ({@link TokenLinear}); wider ones go to libtorch on row
+     * chunks. Covers every layer of the default model: measured there (256², 2 threads, `bench --stages`,
+     * one process each), levels 3 and 4 took 376 / 372 / 316 ms (encoder_level3, latent,
+     * decoder_level3) with libtorch above K N = 65536 and 180 / 267 / 172 ms all in Java.
+     */
+    static final long JAVA_LINEAR_MAX = 1L << 20;
 
     static NDArray weight(Linear l) {
         return l.getParameters().get("weight").getArray();

@@ -168,7 +168,7 @@ public final class TapConv extends AbstractBlock implements DerivedWeights {
     /**
      * Largest k*k*in x out weight whose product {@link #forwardTokens} computes in Java
      * ({@link TokenLinear}); larger ones go to libtorch. Higher than for the blocks' linear layers
-     * ({@link TokenLinear#preferred}): im2col's long rows give the Java kernel more work per output.
+     * ({@link SpatialMix#JAVA_LINEAR_MAX}): im2col's long rows give the Java kernel more work per output.
      * Measured in the model (2 threads, 256²): the light model's convolutions (up to 1152 x 256) all
      * in Java as fast as with libtorch; the default model's widest (1728 x 384, 3456 x 768) 0.4 s
      * slower in Java.

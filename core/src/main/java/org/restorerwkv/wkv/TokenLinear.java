@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Why not libtorch: the block's matrices are narrow (K, N between 16 and 4C), where the copies
  * into and out of native tensors cost as much as the product. Measured on (65536, K) tokens, 2
  * threads, Java arrays in and out: K=16 N=48 0.98 vs 3.88 ms, K=64 N=16 1.24 vs 11.3 ms, K=48 N=144
- * 6.95 vs 11.9 ms (this kernel vs {@code Linear.linear} plus copies); see {@link #preferred}.
+ * 6.95 vs 11.9 ms (this kernel vs {@code Linear.linear} plus copies); the model uses it up to a
+ * K x N limit (SpatialMix.JAVA_LINEAR_MAX).
  *
  * <p>The kernel keeps four rows' accumulators in registers per vector of output columns and
  * broadcasts each input value: the weight is read transposed, (K, N), so a vector of N runs
@@ -23,15 +24,6 @@ public final class TokenLinear {
     private static final int BLOCK = 256;
 
     private TokenLinear() {}
-
-    /**
-     * Whether this kernel beats libtorch (with the copies in and out) for a K x N weight: measured at
-     * 2 threads over the light and default block shapes, it wins up to K N = 128 x 512 and loses
-     * from 192 x 576 on (default model, levels 3 and 4: 6.6 vs 6.6 ms up to 11.5 vs 7.4 ms).
-     */
-    public static boolean preferred(int k, int n) {
-        return (long) k * n <= 65536;
-    }
 
     /** A torch Linear weight (N, K), row-major, transposed to (K, N). */
     public static float[] transpose(float[] w, int n, int k) {
