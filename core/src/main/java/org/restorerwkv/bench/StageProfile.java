@@ -61,7 +61,7 @@ public final class StageProfile {
             "org.restorerwkv.wkv.TokenOps", "layer norms, gates, residuals, im2col, layout (element-wise)");
     /** Helpers whose time belongs to the kernel that called them (exp: the Bi-WKV's and the gates'). */
     private static final String HELPER = "org.restorerwkv.wkv.FastExp";
-    private static final String LIBTORCH = "libtorch (wide layers' matmuls, native)";
+    private static final String LIBTORCH = "libtorch (the widest convolutions' products, native)";
     private static final String OTHER = "other";
 
     private StageProfile() {}
