@@ -68,7 +68,7 @@ for c in ${configs//,/ }; do
     || { cat "$out/torch-$c.log" >&2; exit 1; }
   for s in ${sizes//,/ }; do
     java -cp "$ort_jar" "$here/peers/OrtPeer.java" "$out/$c.onnx" "$out/$c-$s.in.f32" "$out/$c-$s.out.f32" \
-      "$s" "$threads" "$warmup" "$repeat" | sed "s/^{/{\"config\": \"$c\", /" >> "$results"
+      "$c" "$s" "$threads" "$warmup" "$repeat" >> "$results"
   done
   for s in ${sizes//,/ }; do # a process per size, as ONNX Runtime (in one, a size runs slower after a smaller one)
     "$repo/restore-rwkv" bench --config "$c" --sizes "$s" --repeat "$repeat" --warmup "$warmup" --threads "$threads" \

@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * ONNX Runtime side of scripts/peers.sh: times one exported network through ONNX Runtime's Java API
  * and checks its output against PyTorch's (the export is only a peer if it computes the same thing).
- * Run as a single-file program: {@code java -cp onnxruntime.jar OrtPeer.java MODEL IN OUT SIZE THREADS WARMUP REPEAT}.
+ * Run as a single-file program: {@code java -cp onnxruntime.jar OrtPeer.java MODEL IN OUT CONFIG SIZE THREADS WARMUP REPEAT}.
  * Prints one JSON line.
  */
 public class OrtPeer {
@@ -22,8 +22,9 @@ public class OrtPeer {
         Path model = Path.of(args[0]);
         float[] in = readF32(Path.of(args[1]));
         float[] expected = readF32(Path.of(args[2]));
-        int size = Integer.parseInt(args[3]), threads = Integer.parseInt(args[4]);
-        int warmup = Integer.parseInt(args[5]), repeat = Integer.parseInt(args[6]);
+        String config = args[3];
+        int size = Integer.parseInt(args[4]), threads = Integer.parseInt(args[5]);
+        int warmup = Integer.parseInt(args[6]), repeat = Integer.parseInt(args[7]);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setIntraOpNumThreads(threads);
@@ -56,9 +57,9 @@ public class OrtPeer {
                 long rssKb = Files.readAllLines(Path.of("/proc/self/status")).stream()
                         .filter(l -> l.startsWith("VmHWM:")).map(l -> Long.parseLong(l.replaceAll("\\D", "")))
                         .findFirst().orElse(0L);
-                System.out.printf("{\"peer\": \"onnxruntime\", \"version\": \"%s\", \"mode\": \"infer\", \"size\": %d, \"median_s\": %.6f,"
+                System.out.printf("{\"peer\": \"onnxruntime\", \"version\": \"%s\", \"config\": \"%s\", \"mode\": \"infer\", \"size\": %d, \"median_s\": %.6f,"
                                 + " \"min_s\": %.6f, \"max_abs_diff_vs_pytorch\": %.3g, \"peak_rss_mb\": %.1f}%n",
-                        env.getVersion(), size, repeat % 2 == 1 ? ts[repeat / 2] : (ts[repeat / 2 - 1] + ts[repeat / 2]) / 2, ts[0], maxAbs, rssKb / 1024.0);
+                        env.getVersion(), config, size, repeat % 2 == 1 ? ts[repeat / 2] : (ts[repeat / 2 - 1] + ts[repeat / 2]) / 2, ts[0], maxAbs, rssKb / 1024.0);
             }
         }
     }

@@ -62,7 +62,7 @@ final class ChannelMix extends TokenMixer {
         NDArray wv = SpatialMix.weight(value);
         int hidden = (int) wk.getShape().get(0); // 4C
         double macs = 2.0 * rows * c * hidden;
-        if ((long) c * hidden <= limits.javaLinearMax()) {
+        if (limits.linearInJava(c, hidden)) {
             float[] wkT = host.get("key", () -> TokenLinear.transpose(wk.toFloatArray(), hidden, c));
             float[] wvT = host.get("value", () -> TokenLinear.transpose(wv.toFloatArray(), c, hidden));
             hb.matmul(macs, () -> TokenLinear.squaredReluMlp(xk, wkT, wvT, c, hidden, kv, rows));

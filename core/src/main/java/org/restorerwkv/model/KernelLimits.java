@@ -22,6 +22,11 @@ record KernelLimits(long javaLinearMax, long javaProductMax, long tokenBandFloat
     static final KernelLimits DEFAULT = new KernelLimits(SpatialMix.JAVA_LINEAR_MAX, TapConv.JAVA_PRODUCT_MAX, TapConv.TOKEN_BAND_FLOATS,
             TapConv.IM2COL_MAX_FLOATS, TapConv.STACKED_TRAINING_MAX_FLOATS, HostBuffers.CHUNK_FLOATS);
 
+    /** Whether a linear product with a K x N weight runs in Java ({@link #javaLinearMax}) rather than libtorch. */
+    boolean linearInJava(int k, int n) {
+        return (long) k * n <= javaLinearMax;
+    }
+
     KernelLimits withJavaLinearMax(long v) {
         return new KernelLimits(v, javaProductMax, tokenBandFloats, im2colMaxFloats, stackedTrainingMaxFloats, chunkFloats);
     }

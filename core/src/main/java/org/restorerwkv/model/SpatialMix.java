@@ -238,7 +238,7 @@ final class SpatialMix extends TokenMixer {
      */
     static void project(HostBuffers hb, HostWeights host, String name, float[] x, int k, Supplier<NDArray> w,
                         float[] out, int n, int rows, KernelLimits limits, NDManager manager) {
-        project((long) k * n <= limits.javaLinearMax(), hb, host, name, x, k, w, out, n, rows, limits, manager);
+        project(limits.linearInJava(k, n), hb, host, name, x, k, w, out, n, rows, limits, manager);
     }
 
     /** {@link #project} in Java ({@code java}) or by libtorch. */
