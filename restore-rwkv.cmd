@@ -13,6 +13,7 @@ popd
 :run
 rem libtorch's OpenMP threads sleep instead of spinning while they wait (see ./restore-rwkv)
 if not defined OMP_WAIT_POLICY set "OMP_WAIT_POLICY=PASSIVE"
-if not defined RESTORE_RWKV_JAVA_OPTS set "RESTORE_RWKV_JAVA_OPTS=-Xmx8g"
+rem the serial collector, large arrays straight to the old generation: see ./restore-rwkv
+if not defined RESTORE_RWKV_JAVA_OPTS set "RESTORE_RWKV_JAVA_OPTS=-Xmx8g -XX:+UseSerialGC -XX:PretenureSizeThreshold=1m"
 java %RESTORE_RWKV_JAVA_OPTS% --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -jar "%JAR%" %*
 exit /b %ERRORLEVEL%

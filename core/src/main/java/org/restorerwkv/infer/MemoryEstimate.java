@@ -19,8 +19,12 @@ import org.restorerwkv.model.ModelConfig;
  */
 public final class MemoryEstimate {
 
-    /** Bytes per padded pixel per channel of {@code dim} (fitted, see the class comment). */
-    static final double BYTES_PER_PIXEL_PER_DIM = 4.0 * 32;
+    /**
+     * Bytes per padded pixel per channel of {@code dim} (fitted, see the class comment): the widest
+     * level keeps about 14.5 (default model) to 16.5 (light) floats per pixel per dim, Quad- and
+     * Uni-Shift about 20 (two more image-sized buffers: their mixes and r).
+     */
+    static final double BYTES_PER_PIXEL_PER_DIM = 4.0 * 24;
     /** Bytes per padded pixel independent of dim: input, output, padding copies. */
     static final double BYTES_PER_PIXEL = 4.0 * 8;
     /** Bytes per pass independent of its size: buffers of the weights' shapes, libtorch's row chunks. */

@@ -56,7 +56,7 @@ final class ChannelMix extends TokenMixer {
         ln.forwardFast(x, normed, rows);
         float[] shifted = shiftFast(hb, normed, bsz, h, w);
         float[] xk = inputFast(hb, 0, normed, shifted, rows);
-        float[] kv = hb.floats("out", (long) rows * c);
+        float[] kv = hb.floats("wkv", (long) rows * c); // the spatial mix's buffers are free here
         float[] r = normed; // dead once the receptance's input is made: it takes the result (one image-sized buffer less)
         NDArray wk = SpatialMix.weight(key);
         NDArray wv = SpatialMix.weight(value);
