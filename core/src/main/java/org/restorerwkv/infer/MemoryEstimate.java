@@ -21,8 +21,8 @@ public final class MemoryEstimate {
 
     /**
      * Bytes per padded pixel per channel of {@code dim} (fitted, see the class comment): the widest
-     * level keeps about 14.5 (default model) to 16.5 (light) floats per pixel per dim, Quad- and
-     * Uni-Shift about 20 (two more image-sized buffers: their mixes and r).
+     * level keeps about 17 (default model) to 18 (light) floats per pixel per dim, Quad- and
+     * Uni-Shift about 20 (their mixed inputs are one more image-sized buffer).
      */
     static final double BYTES_PER_PIXEL_PER_DIM = 4.0 * 24;
     /** Bytes per padded pixel independent of dim: input, output, padding copies. */

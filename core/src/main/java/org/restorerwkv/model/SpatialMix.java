@@ -169,14 +169,15 @@ final class SpatialMix extends TokenMixer {
 
     /**
      * Inference fast path on channels-last tokens x (B*h*w, C), in place:
-     * {@code x += gamma * SpatialMix(LayerNorm(x))}. k and v come from one matmul with their weights
-     * stacked, r from a second; Omni-Shift, Bi-WKV and the gate run as fused Java kernels.
+     * {@code x += gamma * SpatialMix(LayerNorm(x))}. k, v and r come from one matmul with the
+     * three weights stacked; Omni-Shift, Bi-WKV and the gate run as fused Java kernels.
      *
-     * <p>Image-sized buffers: normed, the block's shift buffer, kv (2C wide) and wkv. Each is reused
-     * as soon as it is dead (r goes to normed, the later recurrences write the shift buffer, the
-     * output projection whichever of the two the last recurrence left free), which keeps the largest
-     * level's need at 5C floats a token instead of 7C (the default model's level 1 at 512 x 512:
-     * 200 MB less heap).
+     * <p>Image-sized buffers: normed, the block's shift buffer, kvr (3C wide) and wkv. The later
+     * recurrences write the shift buffer (dead once k, v and r are made) and the output projection
+     * whichever of the two the last recurrence left free, so the widest level needs 6C floats a
+     * token, not 7C (the default model's level 1 at 512 x 512: 100 MB less heap). Projecting r into
+     * normed instead would save one more C but splits the stacked product into two narrower ones,
+     * measured 5-15% slower at 256 x 256.
      */
     void forwardFast(float[] x, float[] gamma, TokenLayerNorm ln, int bsz, int h, int w, NDManager manager) {
         HostBuffers hb = HostBuffers.get();
@@ -185,42 +186,35 @@ final class SpatialMix extends TokenMixer {
         float[] normed = hb.floats("normed", (long) rows * c);
         ln.forwardFast(x, normed, rows);
         float[] shifted = shiftFast(hb, normed, bsz, h, w);
-        float[] kv = hb.floats("kv", (long) rows * 2 * c);
+        float[] kvr = hb.floats("kvr", (long) rows * 3 * c);
         float[] y = hb.floats("wkv", (long) rows * c);
-        float[] r;
         if (sharedInput()) {
             try (NDManager scope = manager.newSubManager()) {
-                // (rows, 2C): k | v, the two weights stacked (2C, C)
-                project(hb, host, "kv", shifted, c, () -> {
-                    NDArray stacked = NDArrays.concat(new NDList(weight(key), weight(value)), 0);
+                // (rows, 3C): k | v | r, the three weights stacked (3C, C)
+                project(hb, host, "kvr", shifted, c, () -> {
+                    NDArray stacked = NDArrays.concat(new NDList(weight(key), weight(value), weight(receptance)), 0);
                     stacked.attach(scope); // concat puts it on the parameters' manager
                     return stacked;
-                }, kv, 2 * c, rows, limits, scope);
+                }, kvr, 3 * c, rows, limits, scope);
             }
-            r = normed; // dead after the shift
-            project(hb, host, "receptance", shifted, c, () -> weight(receptance), r, c, rows, limits, manager);
         } else {
-            // Quad/Uni: each projection reads its own mix of normed and shifted, so both live until
-            // the last one; r gets a buffer of its own, k and v pass through wkv (free until the Bi-WKV)
-            r = hb.floats("projected", (long) rows * c);
-            project(hb, host, "receptance", inputFast(hb, 2, normed, shifted, rows), c, () -> weight(receptance), r, c,
-                    rows, limits, manager);
-            Linear[] lins = {key, value};
-            String[] names = {"key", "value"};
-            for (int p = 0; p < 2; p++) {
+            // Quad/Uni: each projection reads its own mix; the results pass through wkv (free until
+            // the Bi-WKV) to their columns of kvr
+            Linear[] lins = {key, value, receptance};
+            String[] names = {"key", "value", "receptance"};
+            for (int p = 0; p < 3; p++) {
                 Linear l = lins[p];
                 project(hb, host, names[p], inputFast(hb, p, normed, shifted, rows), c, () -> weight(l), y, c, rows,
                         limits, manager);
                 for (int t = 0; t < rows; t++) {
-                    System.arraycopy(y, t * c, kv, t * 2 * c + p * c, c);
+                    System.arraycopy(y, t * c, kvr, t * 3 * c + p * c, c);
                 }
             }
         }
         float[] decay = host.get("decay", () -> spatialDecay.getArray().toFloatArray()); // (R, C)
         float[] first = host.get("first", () -> spatialFirst.getArray().toFloatArray());
         // recurrences after the first read the previous y as v and write the other of y and the
-        // shift buffer (dead once k, v and r are made): out != v lets the kernel keep exp(k) in out
-        // between its steps
+        // shift buffer: out != v lets the kernel keep exp(k) in out between its steps
         float[] other = shifted;
         long len = (long) h * w;
         for (int j = 0; j < recurrence; j++) {
@@ -231,15 +225,15 @@ final class SpatialMix extends TokenMixer {
                 uj[i] = first[j * c + i] / len;
             }
             if (j == 0) {
-                BiWkv.fused(wj, uj, kv, 0, 2 * c, kv, c, 2 * c, y, c, bsz, h, w, c, false);
+                BiWkv.fused(wj, uj, kvr, 0, 3 * c, kvr, c, 3 * c, y, c, bsz, h, w, c, false);
             } else {
-                BiWkv.fused(wj, uj, kv, 0, 2 * c, y, 0, c, other, c, bsz, h, w, c, j % 2 == 1);
+                BiWkv.fused(wj, uj, kvr, 0, 3 * c, y, 0, c, other, c, bsz, h, w, c, j % 2 == 1);
                 float[] t = y;
                 y = other;
                 other = t;
             }
         }
-        TokenOps.gate(y, r, 0, c, rows, c);
+        TokenOps.gate(y, kvr, 2 * c, 3 * c, rows, c);
         float[] out = other; // free: the last recurrence read it or never used it
         project(hb, host, "output", y, c, () -> weight(output), out, c, rows, limits, manager);
         TokenOps.residual(x, gamma, out, rows, c);
