@@ -15,9 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * taps is the (C,1,5,5) weight transposed to tap-major (25, C), so the innermost loop runs over
  * contiguous channels in all three arrays. Rows are spread over threads. Where C is a multiple of
  * the vector length, the vector-API form keeps the sums of four neighbouring pixels in registers
- * across the 25 taps (one load of a tap and four of the input per four products, instead of the
- * scalar form's copy, accumulator load and store per tap); both add the products in the same order
- * with the same roundings (multiply, then add), so their results are bit-identical.
+ * across the 25 taps and fuses each multiply-add (one rounding per tap where the scalar form has
+ * two: results differ from it in the last bits only); the scalar form, for JVMs without the vector
+ * API, keeps separate multiplies and adds, as Math.fma is a slow software routine on CPUs
+ * without FMA.
  */
 public final class OmniShiftKernel {
 
@@ -136,7 +137,9 @@ public final class OmniShiftKernel {
                 for (; x < Math.min(2, width); x++) {
                     pixel(in, taps, out, img, o0, y, x, width, ch, c, i0, i1);
                 }
-                // interior: all five kernel columns inside the row, four pixels at a time
+                // interior: all five kernel columns inside the row, four pixels at a time; per
+                // kernel row the eight input vectors they share are loaded once and each tap once
+                // (13 loads for 20 fused multiply-adds: the arithmetic, not the loads, bounds it)
                 for (; x + 4 <= width - 2; x += 4) {
                     FloatVector a0 = FloatVector.zero(SP);
                     FloatVector a1 = a0;
@@ -144,13 +147,40 @@ public final class OmniShiftKernel {
                     FloatVector a3 = a0;
                     for (int i = i0; i < i1; i++) {
                         int src = img + (y + i - 2) * rowLen + (x - 2) * ch + c;
-                        for (int j = 0; j < 5; j++, src += ch) {
-                            FloatVector t = FloatVector.fromArray(SP, taps, (i * 5 + j) * ch + c);
-                            a0 = a0.add(t.mul(FloatVector.fromArray(SP, in, src)));
-                            a1 = a1.add(t.mul(FloatVector.fromArray(SP, in, src + ch)));
-                            a2 = a2.add(t.mul(FloatVector.fromArray(SP, in, src + 2 * ch)));
-                            a3 = a3.add(t.mul(FloatVector.fromArray(SP, in, src + 3 * ch)));
-                        }
+                        int tap = i * 5 * ch + c;
+                        FloatVector v0 = FloatVector.fromArray(SP, in, src);
+                        FloatVector v1 = FloatVector.fromArray(SP, in, src + ch);
+                        FloatVector v2 = FloatVector.fromArray(SP, in, src + 2 * ch);
+                        FloatVector v3 = FloatVector.fromArray(SP, in, src + 3 * ch);
+                        FloatVector v4 = FloatVector.fromArray(SP, in, src + 4 * ch);
+                        FloatVector v5 = FloatVector.fromArray(SP, in, src + 5 * ch);
+                        FloatVector v6 = FloatVector.fromArray(SP, in, src + 6 * ch);
+                        FloatVector v7 = FloatVector.fromArray(SP, in, src + 7 * ch);
+                        FloatVector t = FloatVector.fromArray(SP, taps, tap);
+                        a0 = t.fma(v0, a0);
+                        a1 = t.fma(v1, a1);
+                        a2 = t.fma(v2, a2);
+                        a3 = t.fma(v3, a3);
+                        t = FloatVector.fromArray(SP, taps, tap + ch);
+                        a0 = t.fma(v1, a0);
+                        a1 = t.fma(v2, a1);
+                        a2 = t.fma(v3, a2);
+                        a3 = t.fma(v4, a3);
+                        t = FloatVector.fromArray(SP, taps, tap + 2 * ch);
+                        a0 = t.fma(v2, a0);
+                        a1 = t.fma(v3, a1);
+                        a2 = t.fma(v4, a2);
+                        a3 = t.fma(v5, a3);
+                        t = FloatVector.fromArray(SP, taps, tap + 3 * ch);
+                        a0 = t.fma(v3, a0);
+                        a1 = t.fma(v4, a1);
+                        a2 = t.fma(v5, a2);
+                        a3 = t.fma(v6, a3);
+                        t = FloatVector.fromArray(SP, taps, tap + 4 * ch);
+                        a0 = t.fma(v4, a0);
+                        a1 = t.fma(v5, a1);
+                        a2 = t.fma(v6, a2);
+                        a3 = t.fma(v7, a3);
                     }
                     int o = o0 + x * ch + c;
                     a0.intoArray(out, o);
@@ -175,7 +205,7 @@ public final class OmniShiftKernel {
                 int src = img + (y + i - 2) * rowLen + c;
                 for (int j = j0; j < j1; j++) {
                     FloatVector t = FloatVector.fromArray(SP, taps, (i * 5 + j) * ch + c);
-                    a = a.add(t.mul(FloatVector.fromArray(SP, in, src + (x + j - 2) * ch)));
+                    a = t.fma(FloatVector.fromArray(SP, in, src + (x + j - 2) * ch), a);
                 }
             }
             a.intoArray(out, o0 + x * ch + c);

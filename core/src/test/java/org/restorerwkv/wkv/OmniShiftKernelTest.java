@@ -1,6 +1,5 @@
 package org.restorerwkv.wkv;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
@@ -49,7 +48,7 @@ class OmniShiftKernelTest {
     // channel counts of the models (16, 32, 48), images narrower than a strip of four interior pixels
     // (5, 6 wide), one row, and strips with a remainder
     @CsvSource({"1,9,70,16", "2,7,5,32", "1,1,6,48", "1,5,11,16", "1,12,33,48"})
-    void vectorFormIsBitIdenticalToTheScalarForm(int b, int h, int w, int ch) {
+    void vectorFormEqualsTheScalarForm(int b, int h, int w, int ch) {
         org.junit.jupiter.api.Assumptions.assumeTrue(VectorSupport.AVAILABLE && ch % OmniShiftKernel.simdLanes() == 0);
         SplittableRandom r = new SplittableRandom(2);
         float[] img = new float[b * h * w * ch];
@@ -65,6 +64,10 @@ class OmniShiftKernelTest {
         float[] simd = new float[img.length];
         OmniShiftKernel.apply(false, img, taps, scalar, b, h, w, ch);
         OmniShiftKernel.apply(true, img, taps, simd, b, h, w, ch);
-        assertArrayEquals(scalar, simd);
+        // the same sums in the same order, fused (one rounding per tap) against multiply-then-add:
+        // 25 terms of at most 1 in magnitude differ by at most a few float ulps of 25
+        for (int i = 0; i < img.length; i++) {
+            assertEquals(scalar[i], simd[i], 1e-5f, "element " + i);
+        }
     }
 }
