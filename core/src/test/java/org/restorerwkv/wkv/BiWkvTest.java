@@ -297,27 +297,28 @@ class BiWkvTest {
     }
 
     /**
-     * The float-lane path (16 channels, decay over a chunk of 1024 tokens e^2) with one chunk whose
-     * keys sit 90 below another's (its carries, at its own scale, pass float's range) and, second, one
-     * chunk whose |v| is near float's maximum (its sums would overflow in float): both chunks must go
-     * to the float64 code, every output finite and within 1e-5 (relative) of a float64 reference.
+     * The float-lane path (decay over 1024 tokens e^2) with one stretch of tokens whose keys sit 90
+     * below another's (its carries, at its own scale, pass float's range) and, second, one whose |v|
+     * is near float's maximum (its sums would overflow in float): those chunks must go to the float64
+     * code, every output finite and within 1e-5 (relative) of a float64 reference. With 48 channels
+     * the extremes sit in one vector of channels only, not the first.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"keys", "values"})
-    void floatLanesFallBackPerChunkOutsideTheirRange(String extreme) {
+    @CsvSource({"keys,16,0,16", "values,16,0,16", "values,48,16,32", "keys,48,32,48", "values,48,32,48"})
+    void floatLanesFallBackPerChunkOutsideTheirRange(String extreme, int ch, int c0, int c1) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(BiWkv.simd());
         int len = 4096;
-        int ch = 16;
         SplittableRandom r = new SplittableRandom(11);
         float[] k = random(r, len * ch, 2);
         float[] v = random(r, len * ch, 1);
         for (int t = 0; t < 1024; t++) {
-            for (int c = 0; c < ch; c++) {
+            for (int c = c0; c < c1; c++) {
                 int i = t * ch + c;
                 if (extreme.equals("keys")) {
-                    k[i] += 45; // chunk 0 high ...
-                    k[i + 2048 * ch] -= 45; // ... chunk 2 low: e^90 between them
+                    k[i] += 45; // tokens 0-1023 high ...
+                    k[i + 2048 * ch] -= 45; // ... 2048-3071 low: e^90 between them
                 } else {
-                    v[i + 3072 * ch] = (float) (1e36 * (1.5 + v[i + 3072 * ch] / 4)); // chunk 3, same sign
+                    v[i + 3072 * ch] = (float) (1e36 * (1.5 + v[i + 3072 * ch] / 4)); // tokens 3072-4095, same sign
                 }
             }
         }
