@@ -67,8 +67,13 @@ for c in ${configs//,/ }; do
     --threads "$threads" --repeat "$repeat" --warmup "$warmup" --out "$out" 2> "$out/torch-$c.log" >> "$results" \
     || { cat "$out/torch-$c.log" >&2; exit 1; }
   for s in ${sizes//,/ }; do
+    # a size ONNX Runtime cannot run (the default model at 512² needs about 24 GB there: the kernel's
+    # OOM killer ends it on a 24 GB machine) is recorded as failed and the run goes on
+    rc=0
     java -cp "$ort_jar" "$here/peers/OrtPeer.java" "$out/$c.onnx" "$out/$c-$s.in.f32" "$out/$c-$s.out.f32" \
-      "$c" "$s" "$threads" "$warmup" "$repeat" >> "$results"
+      "$c" "$s" "$threads" "$warmup" "$repeat" >> "$results" || rc=$?
+    [ "$rc" = 0 ] || printf '{"peer": "onnxruntime", "config": "%s", "mode": "infer", "size": %s, "failed": "exit %s%s"}\n' \
+      "$c" "$s" "$rc" "$([ "$rc" = 137 ] && echo ', killed: out of memory?')" >> "$results"
   done
   for s in ${sizes//,/ }; do # a process per size, as ONNX Runtime (in one, a size runs slower after a smaller one)
     "$repo/restore-rwkv" bench --config "$c" --sizes "$s" --repeat "$repeat" --warmup "$warmup" --threads "$threads" \

@@ -20,6 +20,8 @@ for (config, mode, size), peers in sorted(rows.items()):
         p = peers.get(name)
         if p is None:
             return "-"
+        if "failed" in p:
+            return f"failed ({p['failed']})"
         return f"{p['median_s']:.3f} ({p['median_s'] / ours['median_s']:.2f}x)" if ours else f"{p['median_s']:.3f}"
     diff = peers.get("onnxruntime", {}).get("max_abs_diff_vs_pytorch")
     mine = f"{ours['median_s']:.3f}" if ours else "-"
