@@ -13,9 +13,10 @@ import org.restorerwkv.model.ModelConfig;
  * fitted to {@code restore-rwkv bench --memory} (a fresh process per size): they bound the Java
  * heap a pass leaves in use after a full collection (its reusable buffers, which grow to the
  * largest pass) over that of a 16 x 16 slice; docs/performance.md lists measured and estimated
- * values. A fresh process's peak RSS rises more, by garbage the heap grows for (the vector
- * kernels allocate until the JIT has compiled them) that a smaller heap would have collected, so
- * the estimate is of what a pass needs, and the budget is a share of the maximum heap.
+ * values. A fresh process's peak RSS rises somewhat more (1.0-1.3x under the launcher's serial
+ * collector, 2-3x under G1), by the garbage the vector kernels make until the JIT has compiled
+ * them, which depends on the collector, not the pass; so the estimate is of what a pass needs, and
+ * the budget is a share of the maximum heap.
  */
 public final class MemoryEstimate {
 

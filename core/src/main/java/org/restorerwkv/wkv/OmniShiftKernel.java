@@ -139,7 +139,9 @@ public final class OmniShiftKernel {
                 }
                 // interior: all five kernel columns inside the row, four pixels at a time; per
                 // kernel row the eight input vectors they share are loaded once and each tap once
-                // (13 loads for 20 fused multiply-adds: the arithmetic, not the loads, bounds it)
+                // (13 loads for 20 fused multiply-adds: the arithmetic, not the loads, bounds it);
+                // the five taps are written out, as vectors held in an array would be heap objects
+                // to C2 rather than registers
                 for (; x + 4 <= width - 2; x += 4) {
                     FloatVector a0 = FloatVector.zero(SP);
                     FloatVector a1 = a0;
